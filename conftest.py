@@ -1,0 +1,12 @@
+"""Settings the whole suite needs before Django loads: a throwaway key and the local services.
+
+Tests run on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, by default the local ones), never on the
+embedded SQLite default: the constraints, locks and full-text search under test are PostgreSQL's.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracker")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("MAIL_DIR", "/tmp/tracker-test-mail")

@@ -1,0 +1,82 @@
+"""Dates that carry their precision, and how readers see them.
+
+A time is stored in UTC and shown in the zone of the place it happened (else the site's zone), at the
+precision it is known: "7 Feb 2022, 18:00 MSK", "7 Feb 2022", "Feb 2022", "around 10 Feb 2022".
+A date known only to the day, month or roughly is stored at noon local time on that day (the first of
+the month for a month), so it never slips to a neighbouring day in another zone.
+"""
+
+import calendar
+import datetime
+import zoneinfo
+
+from django.utils import timezone
+
+EXACT, DAY, MONTH, APPROXIMATE = "exact", "day", "month", "approximate"
+
+# How long after an approximate due date an expectation still counts as on time.
+APPROXIMATE_GRACE = datetime.timedelta(days=7)
+
+
+def zone_for(name: str | None) -> zoneinfo.ZoneInfo:
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone.get_default_timezone()
+
+
+def _day(value: datetime.date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def format_date(value: datetime.date, precision: str) -> str:
+    if precision == MONTH:
+        return f"{value:%b %Y}"
+    if precision == APPROXIMATE:
+        return f"around {_day(value)}"
+    return _day(value)
+
+
+def format_moment(value: datetime.datetime, precision: str, zone: datetime.tzinfo | None = None) -> str:
+    local = value.astimezone(zone or timezone.get_default_timezone())
+    if precision == EXACT:
+        return f"{_day(local)}, {local:%H:%M} {local.tzname()}"
+    return format_date(local.date(), precision)
+
+
+def format_span(
+    start: datetime.datetime,
+    start_precision: str,
+    end: datetime.datetime | None,
+    end_precision: str,
+    zone: datetime.tzinfo | None = None,
+) -> str:
+    first = format_moment(start, start_precision, zone)
+    if end is None:
+        return first
+    zone = zone or timezone.get_default_timezone()
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.date() == local_end.date() and start_precision == end_precision == EXACT:
+        return f"{_day(local_start)}, {local_start:%H:%M}–{local_end:%H:%M} {local_end.tzname()}"
+    if local_start.date() == local_end.date():
+        return first
+    return f"{first} – {format_moment(end, end_precision, zone)}"
+
+
+def anchor(day: datetime.date, precision: str, zone: datetime.tzinfo | None = None) -> datetime.datetime:
+    """The stored instant of a date known at `precision` (for EXACT, pass a datetime instead)."""
+    if precision == MONTH:
+        day = day.replace(day=1)
+    local_noon = datetime.datetime.combine(day, datetime.time(12, 0), zone or timezone.get_default_timezone())
+    return local_noon.astimezone(datetime.UTC)
+
+
+def window_end(due_on: datetime.date, precision: str) -> datetime.date:
+    """The last date on which something due on `due_on` (at `precision`) is still on time."""
+    if precision == MONTH:
+        return due_on.replace(day=calendar.monthrange(due_on.year, due_on.month)[1])
+    if precision == APPROXIMATE:
+        return due_on + APPROXIMATE_GRACE
+    return due_on

@@ -1,0 +1,650 @@
+"""The data of a developing story: what happened, who took part, and what is expected next.
+
+The database guards the rules that matter (check constraints, unique slugs, deliberate on_delete);
+services.py is the only writer that changes state, and selectors.py the only reader for pages.
+"""
+
+import datetime
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from . import dates
+
+
+def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (try Europe/Moscow).")
+
+
+class DatePrecision(models.TextChoices):
+    EXACT = "exact", "Exact time"
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    APPROXIMATE = "approximate", "Approximate"
+
+
+# --- Stories and the things they involve ---------------------------------------------------------
+
+
+class StoryQuerySet(models.QuerySet):
+    def developing(self) -> "StoryQuerySet":
+        return self.filter(status=Story.Status.DEVELOPING)
+
+    def newest_development_first(self) -> "StoryQuerySet":
+        return self.order_by(models.F("last_development_at").desc(nulls_last=True), "-id")
+
+
+class StoryStatus(models.TextChoices):
+    DEVELOPING = "developing", "Developing"
+    CONCLUDED = "concluded", "Concluded"
+
+
+class Story(models.Model):
+    Status = StoryStatus
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.DEVELOPING)
+    # Kept by services when an event is published, so the front page sorts without aggregating.
+    last_development_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "stories"
+        ordering = ["-last_development_at", "-id"]
+        constraints = [_choices_check("status", StoryStatus, "story_status_valid")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:story_detail", args=[self.slug])
+
+
+class ActorKind(models.TextChoices):
+    PERSON = "person", "Person"
+    COUNTRY = "country", "Country"
+    ORGANISATION = "organisation", "Organisation"
+
+
+class Actor(models.Model):
+    Kind = ActorKind
+
+    kind = models.CharField(max_length=20, choices=Kind)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    # Macron -> France. PROTECT: removing France must not silently orphan its president.
+    affiliation = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="affiliates"
+    )
+    aliases = models.JSONField(default=list, blank=True, help_text="Other names readers may search for.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            _choices_check("kind", ActorKind, "actor_kind_valid"),
+            models.CheckConstraint(
+                condition=~Q(affiliation=models.F("id")), name="actor_not_affiliated_to_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:actor_detail", args=[self.slug])
+
+
+class Place(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    country = models.CharField(max_length=100, blank=True)
+    latitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="IANA zone, such as Europe/Moscow. Times of events here are shown in it.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="place_coordinates_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.country}" if self.country else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:place_detail", args=[self.slug])
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:topic_detail", args=[self.slug])
+
+
+class Forum(models.Model):
+    """A recurring multilateral format: the Normandy format, the OSCE Permanent Council..."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(Actor, blank=True, related_name="forums")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Events --------------------------------------------------------------------------------------
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self) -> "EventQuerySet":
+        return self.filter(publication=Event.Publication.PUBLISHED)
+
+    def drafts(self) -> "EventQuerySet":
+        return self.filter(publication=Event.Publication.DRAFT)
+
+    def newest_first(self) -> "EventQuerySet":
+        return self.order_by("-start", "-id")
+
+
+class EventKind(models.TextChoices):
+    MEETING = "meeting", "Meeting"
+    VISIT = "visit", "Visit"
+    CALL = "call", "Phone call"
+    MULTILATERAL = "multilateral", "Multilateral session"
+    STATEMENT = "statement", "Statement"
+    SANCTION = "sanction", "Sanction"
+    MILITARY_MOVE = "military_move", "Military move"
+    AGREEMENT = "agreement", "Agreement"
+    OTHER = "other", "Other"
+
+
+class EventStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    HAPPENED = "happened", "Happened"
+    POSTPONED = "postponed", "Postponed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class EventPublication(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Event(models.Model):
+    Kind = EventKind
+    Status = EventStatus
+    Publication = EventPublication
+
+    # A story owns its events: deleting a story (an admin act) takes them with it.
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind)
+    title = models.CharField(max_length=250)
+    slug = models.SlugField(max_length=250, unique=True)
+    summary = models.TextField(blank=True, help_text="Markdown. Rendered and sanitised for readers.")
+    start = models.DateTimeField(help_text="Stored in UTC.")
+    start_precision = models.CharField(max_length=12, choices=DatePrecision, default=DatePrecision.EXACT)
+    end = models.DateTimeField(null=True, blank=True)
+    end_precision = models.CharField(max_length=12, choices=DatePrecision, default=DatePrecision.EXACT)
+    # Places and forums are reference data: refuse to delete one that events still point to.
+    place = models.ForeignKey(Place, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    forum = models.ForeignKey(Forum, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    status = models.CharField(max_length=20, choices=Status, default=Status.HAPPENED)
+    participants = models.ManyToManyField(Actor, through="Participation", related_name="events")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="events")
+    publication = models.CharField(max_length=20, choices=Publication, default=Publication.DRAFT)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic locking: an edit names the version it started from; services refuse a stale one.
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = HistoricalRecords(m2m_fields=[topics])
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                name="event_end_not_before_start",
+            ),
+            _choices_check("start_precision", DatePrecision, "event_start_precision_valid"),
+            _choices_check("end_precision", DatePrecision, "event_end_precision_valid"),
+            _choices_check("kind", EventKind, "event_kind_valid"),
+            _choices_check("status", EventStatus, "event_status_valid"),
+            _choices_check("publication", EventPublication, "event_publication_valid"),
+            models.CheckConstraint(
+                condition=Q(publication="draft") | Q(published_at__isnull=False),
+                name="event_published_has_published_at",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="event_version_positive"),
+        ]
+        indexes = [
+            # The timeline: a story's published events, newest first, keyset on (start, id).
+            models.Index(
+                fields=["story", "-start", "-id"],
+                name="event_timeline_idx",
+                condition=Q(publication="published"),
+            ),
+            models.Index(fields=["story", "kind", "-start"], name="event_story_kind_idx"),
+            # The live notice: "anything published in this story since I loaded?"
+            models.Index(fields=["story", "-published_at"], name="event_story_published_idx"),
+            models.Index(fields=["place", "-start"], name="event_place_start_idx"),
+            models.Index(fields=["story", "-updated_at"], name="event_story_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("events:event_detail", args=[self.slug])
+
+    def clean(self) -> None:
+        if self.end and self.start and self.end < self.start:
+            raise ValidationError({"end": "An event cannot end before it starts."})
+
+    @property
+    def is_published(self) -> bool:
+        return self.publication == self.Publication.PUBLISHED
+
+    @property
+    def display_zone(self) -> zoneinfo.ZoneInfo:
+        return dates.zone_for(self.place.time_zone if self.place_id and self.place else "")
+
+    @property
+    def when(self) -> str:
+        """The start (and end) as readers see them, at the precision they are known."""
+        return dates.format_span(
+            self.start, self.start_precision, self.end, self.end_precision, self.display_zone
+        )
+
+    @property
+    def local_day(self) -> datetime.date:
+        return timezone.localtime(self.start).date()
+
+
+class ParticipationRole(models.TextChoices):
+    HOST = "host", "Host"
+    GUEST = "guest", "Guest"
+    MEDIATOR = "mediator", "Mediator"
+    OBSERVER = "observer", "Observer"
+    PARTICIPANT = "participant", "Participant"
+
+
+class Participation(models.Model):
+    Role = ParticipationRole
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="participations")
+    # An actor who took part in events cannot be deleted out from under them.
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="participations")
+    role = models.CharField(max_length=20, choices=Role, default=Role.PARTICIPANT)
+
+    class Meta:
+        ordering = ["event", "role", "actor__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "actor"], name="participation_unique_actor_per_event"),
+            _choices_check("role", ParticipationRole, "participation_role_valid"),
+        ]
+        indexes = [models.Index(fields=["actor", "event"], name="participation_actor_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor} ({self.get_role_display()}) at {self.event}"
+
+
+class DiscussionPoint(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="discussion_points")
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["event", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Position(models.Model):
+    """One side's stance on a discussion point: what Macron pushed for, what Putin reiterated."""
+
+    discussion_point = models.ForeignKey(DiscussionPoint, on_delete=models.CASCADE, related_name="positions")
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="positions")
+    stance = models.TextField()
+
+    class Meta:
+        ordering = ["discussion_point", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["discussion_point", "actor"], name="position_unique_actor_per_point"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor}: {self.stance[:60]}"
+
+
+class Correction(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="corrections")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["event", "created_at"]
+
+    def __str__(self) -> str:
+        return f"Correction to {self.event}"
+
+
+# --- Expectations --------------------------------------------------------------------------------
+
+
+class ExpectationQuerySet(models.QuerySet):
+    def open(self) -> "ExpectationQuerySet":
+        """Still waiting for the event that would fulfil them (pending, or flagged overdue)."""
+        return self.filter(status__in=[Expectation.Status.PENDING, Expectation.Status.OVERDUE])
+
+    def pending(self) -> "ExpectationQuerySet":
+        return self.filter(status=Expectation.Status.PENDING)
+
+    def past_due(self, today: datetime.date) -> "ExpectationQuerySet":
+        """Their latest acceptable date is behind us, whether or not a job has flagged them yet."""
+        return self.filter(latest_on__lt=today)
+
+    def not_past_due(self, today: datetime.date) -> "ExpectationQuerySet":
+        return self.filter(Q(latest_on__isnull=True) | Q(latest_on__gte=today))
+
+    def flagged_unannounced(self) -> "ExpectationQuerySet":
+        return self.filter(status=Expectation.Status.OVERDUE, overdue_announced_at__isnull=True)
+
+    def unreviewed(self) -> "ExpectationQuerySet":
+        return self.filter(reviewed_at__isnull=True)
+
+    def by_due_date(self) -> "ExpectationQuerySet":
+        return self.order_by(models.F("due_on").asc(nulls_last=True), "id")
+
+
+class ExpectationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    FULFILLED = "fulfilled", "Fulfilled"
+    OVERDUE = "overdue", "Overdue"
+    CANCELLED = "cancelled", "Cancelled"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Expectation(models.Model):
+    """Something reported as expected next ("Macron is expected to travel to Kyiv")."""
+
+    Status = ExpectationStatus
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="expectations")
+    title = models.CharField(max_length=250)
+    slug = models.SlugField(max_length=250, unique=True)
+    description = models.TextField(blank=True)
+    raised_by = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="expectations_raised"
+    )
+    expected_actors = models.ManyToManyField(Actor, blank=True, related_name="expectations")
+    place = models.ForeignKey(
+        Place, null=True, blank=True, on_delete=models.PROTECT, related_name="expectations"
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="expectations")
+    # The due window: due_on at its precision, and the last date that still counts as on time.
+    # No due_on: open-ended ("in the coming weeks"), never overdue.
+    due_on = models.DateField(null=True, blank=True)
+    due_precision = models.CharField(max_length=12, choices=DatePrecision, default=DatePrecision.DAY)
+    latest_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Last acceptable date. Left blank, it follows from the due date and its precision.",
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
+    # Deleting the event that fulfilled an expectation would rewrite history: refuse it.
+    fulfilled_by = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.PROTECT, related_name="expectations_fulfilled"
+    )
+    flagged_overdue_at = models.DateTimeField(null=True, blank=True)
+    # Set once the editors have been told; a run that crashed before telling them tells them next time.
+    overdue_announced_at = models.DateTimeField(null=True, blank=True)
+    # "Unreviewed" (no editor has looked since it was raised or flagged) is a separate fact from overdue.
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords(m2m_fields=[expected_actors])
+    objects = ExpectationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(status="fulfilled") & Q(fulfilled_by__isnull=False))
+                | (~Q(status="fulfilled") & Q(fulfilled_by__isnull=True)),
+                name="expectation_fulfilled_iff_fulfilled_by",
+            ),
+            models.CheckConstraint(
+                condition=Q(latest_on__isnull=True)
+                | Q(due_on__isnull=False, latest_on__gte=models.F("due_on")),
+                name="expectation_latest_not_before_due",
+            ),
+            _choices_check("due_precision", DatePrecision, "expectation_due_precision_valid"),
+            _choices_check("status", ExpectationStatus, "expectation_status_valid"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="expectation_version_positive"),
+        ]
+        indexes = [
+            # The overdue job and "what's next": open expectations by deadline.
+            models.Index(
+                fields=["latest_on"],
+                name="expectation_open_deadline_idx",
+                condition=Q(status__in=["pending", "overdue"]),
+            ),
+            models.Index(fields=["story", "status", "due_on"], name="expectation_story_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if self.due_on and not self.latest_on:
+            self.latest_on = dates.window_end(self.due_on, self.due_precision)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.latest_on and not self.due_on:
+            raise ValidationError({"due_on": "Give the due date when giving a latest acceptable date."})
+        if self.latest_on and self.due_on and self.latest_on < self.due_on:
+            raise ValidationError({"latest_on": "The latest acceptable date cannot be before the due date."})
+        if (self.status == self.Status.FULFILLED) != bool(self.fulfilled_by_id):
+            raise ValidationError(
+                {
+                    "fulfilled_by": "A fulfilled expectation names the event that fulfilled it, "
+                    "and only a fulfilled one does."
+                }
+            )
+
+    @property
+    def due_by(self) -> datetime.date | None:
+        return self.latest_on
+
+    def is_overdue_on(self, today: datetime.date) -> bool:
+        """Overdue from its dates alone: readers see it as soon as the date passes, job or no job."""
+        return self.status in (self.Status.PENDING, self.Status.OVERDUE) and bool(
+            self.latest_on and self.latest_on < today
+        )
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_overdue_on(timezone.localdate())
+
+    @property
+    def due_display(self) -> str:
+        if not self.due_on:
+            return "no date given"
+        return dates.format_date(self.due_on, self.due_precision)
+
+
+class Source(models.Model):
+    """Where a fact comes from. It backs either an event or an expectation."""
+
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE, related_name="sources")
+    expectation = models.ForeignKey(
+        Expectation, null=True, blank=True, on_delete=models.CASCADE, related_name="sources"
+    )
+    url = models.URLField(max_length=500)
+    outlet = models.CharField(max_length=200)
+    title = models.CharField(max_length=300, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    quote = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["published_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(event__isnull=False, expectation__isnull=True)
+                | Q(event__isnull=True, expectation__isnull=False),
+                name="source_backs_exactly_one_thing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outlet}: {self.title or self.url}"
+
+
+# --- Subscribers and digests ---------------------------------------------------------------------
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def confirmed(self) -> "SubscriberQuerySet":
+        return self.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+
+
+class SubscriberFrequency(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediately"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
+class Subscriber(models.Model):
+    Frequency = SubscriberFrequency
+
+    email = models.EmailField()
+    # The secret in confirmation, preferences and unsubscribe links: no account, no password.
+    token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
+    frequency = models.CharField(max_length=20, choices=Frequency, default=Frequency.DAILY)
+    stories = models.ManyToManyField(Story, blank=True, related_name="subscribers")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="subscribers")
+    actors = models.ManyToManyField(Actor, blank=True, related_name="subscribers")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_email_unique_ci"),
+            _choices_check("frequency", SubscriberFrequency, "subscriber_frequency_valid"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["frequency", "last_digest_at"],
+                name="subscriber_due_idx",
+                condition=Q(confirmed_at__isnull=False, unsubscribed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class DigestDelivery(models.Model):
+    """One digest for one subscriber and period. The unique constraint makes a retry or a concurrent
+    run find the row instead of sending again; `sent_at` stays empty until the mail has left."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    item_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "digest deliveries"
+        ordering = ["-period_end"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "period_start"], name="digest_unique_per_period"),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")), name="digest_period_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.subscriber} ({self.period_start:%Y-%m-%d %H:%M} to {self.period_end:%Y-%m-%d %H:%M})"

@@ -1,0 +1,36 @@
+"""The Celery app. Tasks live beside the code they serve (events/tasks.py).
+
+A task queued during a request carries that request's id in its headers, so the worker's log lines
+can be joined to the request that caused them.
+"""
+
+import os
+
+from celery import Celery
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+from .request_id import current_request_id
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+
+app = Celery("tracker")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@before_task_publish.connect
+def _send_request_id(headers: dict, **_: object) -> None:
+    headers.setdefault("request_id", current_request_id.get())
+
+
+@task_prerun.connect
+def _receive_request_id(task, **_: object) -> None:
+    request_id = getattr(task.request, "request_id", None) or f"task-{task.request.id}"
+    task.request._request_id_token = current_request_id.set(request_id)
+
+
+@task_postrun.connect
+def _forget_request_id(task, **_: object) -> None:
+    token = getattr(task.request, "_request_id_token", None)
+    if token is not None:
+        current_request_id.reset(token)
