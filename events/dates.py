@@ -2,8 +2,9 @@
 
 A time is stored in UTC and shown in the zone of the place it happened (else the site's zone), at the
 precision it is known: "7 Feb 2022, 18:00 MSK", "7 Feb 2022", "Feb 2022", "around 10 Feb 2022".
-A date known only to the day, month or roughly is stored at noon local time on that day (the first of
-the month for a month), so it never slips to a neighbouring day in another zone.
+A date known only to the day, month or roughly is a calendar date, not an instant: it is stored at noon
+UTC on that day (the first of the month for a month) and read back from UTC, so it never slips to a
+neighbouring day whatever zone it is shown in.
 """
 
 import calendar
@@ -39,11 +40,18 @@ def format_date(value: datetime.date, precision: str) -> str:
     return _day(value)
 
 
-def format_moment(value: datetime.datetime, precision: str, zone: datetime.tzinfo | None = None) -> str:
-    local = value.astimezone(zone or timezone.get_default_timezone())
+def calendar_date(value: datetime.datetime, precision: str, zone: datetime.tzinfo | None = None) -> datetime.date:
+    """The day a reader sees for `value`: local for an exact time, the stored calendar date otherwise."""
     if precision == EXACT:
+        return value.astimezone(zone or timezone.get_default_timezone()).date()
+    return value.astimezone(datetime.UTC).date()
+
+
+def format_moment(value: datetime.datetime, precision: str, zone: datetime.tzinfo | None = None) -> str:
+    if precision == EXACT:
+        local = value.astimezone(zone or timezone.get_default_timezone())
         return f"{_day(local)}, {local:%H:%M} {local.tzname()}"
-    return format_date(local.date(), precision)
+    return format_date(calendar_date(value, precision), precision)
 
 
 def format_span(
@@ -57,20 +65,20 @@ def format_span(
     if end is None:
         return first
     zone = zone or timezone.get_default_timezone()
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    if local_start.date() == local_end.date() and start_precision == end_precision == EXACT:
+    same_day = calendar_date(start, start_precision, zone) == calendar_date(end, end_precision, zone)
+    if same_day and start_precision == end_precision == EXACT:
+        local_start, local_end = start.astimezone(zone), end.astimezone(zone)
         return f"{_day(local_start)}, {local_start:%H:%M}–{local_end:%H:%M} {local_end.tzname()}"
-    if local_start.date() == local_end.date():
+    if same_day:
         return first
     return f"{first} – {format_moment(end, end_precision, zone)}"
 
 
-def anchor(day: datetime.date, precision: str, zone: datetime.tzinfo | None = None) -> datetime.datetime:
-    """The stored instant of a date known at `precision` (for EXACT, pass a datetime instead)."""
+def anchor(day: datetime.date, precision: str) -> datetime.datetime:
+    """The stored instant of a date known only at `precision` (an exact time is stored as it is)."""
     if precision == MONTH:
         day = day.replace(day=1)
-    local_noon = datetime.datetime.combine(day, datetime.time(12, 0), zone or timezone.get_default_timezone())
-    return local_noon.astimezone(datetime.UTC)
+    return datetime.datetime.combine(day, datetime.time(12, 0), datetime.UTC)
 
 
 def window_end(due_on: datetime.date, precision: str) -> datetime.date:

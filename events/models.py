@@ -93,18 +93,14 @@ class Actor(models.Model):
     slug = models.SlugField(max_length=200, unique=True)
     description = models.CharField(max_length=300, blank=True)
     # Macron -> France. PROTECT: removing France must not silently orphan its president.
-    affiliation = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="affiliates"
-    )
+    affiliation = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="affiliates")
     aliases = models.JSONField(default=list, blank=True, help_text="Other names readers may search for.")
 
     class Meta:
         ordering = ["name"]
         constraints = [
             _choices_check("kind", ActorKind, "actor_kind_valid"),
-            models.CheckConstraint(
-                condition=~Q(affiliation=models.F("id")), name="actor_not_affiliated_to_self"
-            ),
+            models.CheckConstraint(condition=~Q(affiliation=models.F("id")), name="actor_not_affiliated_to_self"),
         ]
 
     def __str__(self) -> str:
@@ -311,13 +307,12 @@ class Event(models.Model):
     @property
     def when(self) -> str:
         """The start (and end) as readers see them, at the precision they are known."""
-        return dates.format_span(
-            self.start, self.start_precision, self.end, self.end_precision, self.display_zone
-        )
+        return dates.format_span(self.start, self.start_precision, self.end, self.end_precision, self.display_zone)
 
     @property
     def local_day(self) -> datetime.date:
-        return timezone.localtime(self.start).date()
+        """The day the timeline files this event under (in the site's zone for an exact time)."""
+        return dates.calendar_date(self.start, self.start_precision)
 
 
 class ParticipationRole(models.TextChoices):
@@ -372,9 +367,7 @@ class Position(models.Model):
     class Meta:
         ordering = ["discussion_point", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["discussion_point", "actor"], name="position_unique_actor_per_point"
-            ),
+            models.UniqueConstraint(fields=["discussion_point", "actor"], name="position_unique_actor_per_point"),
         ]
 
     def __str__(self) -> str:
@@ -445,9 +438,7 @@ class Expectation(models.Model):
         Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="expectations_raised"
     )
     expected_actors = models.ManyToManyField(Actor, blank=True, related_name="expectations")
-    place = models.ForeignKey(
-        Place, null=True, blank=True, on_delete=models.PROTECT, related_name="expectations"
-    )
+    place = models.ForeignKey(Place, null=True, blank=True, on_delete=models.PROTECT, related_name="expectations")
     topics = models.ManyToManyField(Topic, blank=True, related_name="expectations")
     # The due window: due_on at its precision, and the last date that still counts as on time.
     # No due_on: open-ended ("in the coming weeks"), never overdue.
@@ -485,8 +476,7 @@ class Expectation(models.Model):
                 name="expectation_fulfilled_iff_fulfilled_by",
             ),
             models.CheckConstraint(
-                condition=Q(latest_on__isnull=True)
-                | Q(due_on__isnull=False, latest_on__gte=models.F("due_on")),
+                condition=Q(latest_on__isnull=True) | Q(due_on__isnull=False, latest_on__gte=models.F("due_on")),
                 name="expectation_latest_not_before_due",
             ),
             _choices_check("due_precision", DatePrecision, "expectation_due_precision_valid"),

@@ -34,3 +34,19 @@ def _forget_request_id(task, **_: object) -> None:
     token = getattr(task.request, "_request_id_token", None)
     if token is not None:
         current_request_id.reset(token)
+
+
+def _ensure_filesystem_broker_folders() -> None:
+    """kombu's filesystem transport (the embedded default) expects its folders to exist."""
+    from django.conf import settings
+
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+
+
+@app.on_after_configure.connect
+def _prepare_broker(sender, **_: object) -> None:
+    if str(sender.conf.broker_url).startswith("filesystem://"):
+        _ensure_filesystem_broker_folders()

@@ -1,0 +1,55 @@
+# The README's two commands: `make demo` and `make test`. Everything else is here for them or for you.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# The suite runs on PostgreSQL and Redis; by default the local ones on their standard ports.
+# (Only for the targets that test: the demo runs on the embedded default unless you set them.)
+test check-services: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker
+test check-services: export REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test lint bench lock install install-dev clean check-services
+
+# A venv on a Python >= 3.12, rebuilt if it was made with an older one.
+$(VENV)/.python-ok:
+	@python=$$(scripts/find-python) || exit 1; \
+	if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then rm -rf $(VENV); fi; \
+	[ -x $(PY) ] || { echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); }; \
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
+	@touch $@
+
+# Installs exactly the pinned, hashed versions; re-runs only when a lock file changes.
+$(VENV)/.installed-base: requirements/base.txt $(VENV)/.python-ok
+	$(PY) -m pip install --quiet --require-hashes -r requirements/base.txt 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import django, celery, psycopg" && touch $@
+
+$(VENV)/.installed-dev: requirements/dev.txt $(VENV)/.installed-base
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c "import pytest, playwright" && touch $@
+
+install: $(VENV)/.installed-base
+install-dev: $(VENV)/.installed-dev
+
+# Migrates, loads the demo story, and runs web, worker and beat in the foreground until Ctrl-C.
+demo: install
+	@PORT=$(PORT) PYTHON=$(PY) scripts/demo
+
+check-services: install-dev
+	@$(PY) scripts/check-services
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	SECRET_KEY=lint $(PY) manage.py makemigrations --check --dry-run
+
+# The whole suite, browser tests included, on PostgreSQL and Redis.
+test: check-services lint
+	$(VENV)/bin/pytest --create-db
+
+lock: $(VENV)/.python-ok
+	$(PY) -m pip install --quiet uv
+	cd requirements && ../$(VENV)/bin/uv pip compile --python-version 3.12 --generate-hashes -q base.in -o base.txt
+	cd requirements && ../$(VENV)/bin/uv pip compile --python-version 3.12 --generate-hashes -q dev.in -o dev.txt
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
