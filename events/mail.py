@@ -18,7 +18,7 @@ class OneFilePerMessageBackend(EmailBackend):
             target = Path(self.file_path) / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
             partial = target.with_suffix(".part")
             # Write then rename, so nothing ever reads half a message.
-            partial.write_bytes(message.message().as_bytes(linesep="\n"))
+            partial.write_bytes(message.message().as_bytes())
             partial.rename(target)
             sent += 1
         return sent

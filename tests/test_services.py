@@ -1,0 +1,113 @@
+"""Domain actions: each rule refused with a clear message, each action safe to repeat."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from events import services
+from events.models import Event, Expectation
+from tests.factories import EventFactory, ExpectationFactory, StoryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+YESTERDAY = timezone.localdate() - datetime.timedelta(days=1)
+
+
+def test_publishing_a_draft_stamps_it_and_moves_the_story_forward():
+    draft = EventFactory(publication=Event.Publication.DRAFT, published_at=None)
+    published = services.publish_event(event=draft)
+    assert published.is_published and published.published_at
+    draft.story.refresh_from_db()
+    assert draft.story.last_development_at == published.published_at
+
+
+def test_publishing_twice_keeps_the_first_publication_time():
+    draft = EventFactory(publication=Event.Publication.DRAFT, published_at=None)
+    first = services.publish_event(event=draft)
+    again = services.publish_event(event=draft)
+    assert again.published_at == first.published_at
+    assert again.version == first.version
+
+
+def test_an_edit_from_a_stale_version_is_refused_and_changes_nothing():
+    event = EventFactory(title="Talks in Moscow")
+    services.update_event(event=event, expected_version=1, title="Talks in the Kremlin")
+    with pytest.raises(services.StaleVersionError, match="changed by someone else"):
+        services.update_event(event=event, expected_version=1, title="Talks at the Élysée")
+    event.refresh_from_db()
+    assert event.title == "Talks in the Kremlin"
+    assert event.version == 2
+
+
+def test_an_edit_that_breaks_a_rule_is_refused_before_the_database():
+    event = EventFactory()
+    with pytest.raises(ValidationError):
+        services.update_event(event=event, expected_version=1, end=event.start - datetime.timedelta(hours=1))
+
+
+def test_fulfilling_links_the_event_and_records_who_did_it():
+    editor = UserFactory()
+    event = EventFactory()
+    expectation = ExpectationFactory(story=event.story)
+    services.fulfil_expectation(expectation=expectation, event=event, by=editor)
+    expectation.refresh_from_db()
+    assert expectation.status == Expectation.Status.FULFILLED
+    assert expectation.fulfilled_by == event
+    assert expectation.history.first().history_user == editor
+
+
+def test_an_expectation_cannot_be_fulfilled_by_another_story_event():
+    expectation = ExpectationFactory()
+    with pytest.raises(services.ApplicationError, match="its own story"):
+        services.fulfil_expectation(expectation=expectation, event=EventFactory(story=StoryFactory()))
+
+
+def test_a_cancelled_expectation_cannot_then_be_fulfilled():
+    event = EventFactory()
+    expectation = services.cancel_expectation(expectation=ExpectationFactory(story=event.story))
+    with pytest.raises(services.ApplicationError, match="cancelled"):
+        services.fulfil_expectation(expectation=expectation, event=event)
+
+
+def test_flagging_marks_only_pending_expectations_past_their_latest_date():
+    late = ExpectationFactory(due_on=YESTERDAY)
+    ExpectationFactory(due_on=timezone.localdate())
+    ExpectationFactory(due_on=None)
+    ExpectationFactory(due_on=YESTERDAY, status=Expectation.Status.CANCELLED)
+    flagged = services.flag_overdue_expectations()
+    assert [e.pk for e in flagged] == [late.pk]
+    late.refresh_from_db()
+    assert late.status == Expectation.Status.OVERDUE
+    assert late.flagged_overdue_at is not None
+
+
+def test_flagging_twice_changes_nothing_the_second_time():
+    late = ExpectationFactory(due_on=YESTERDAY)
+    services.flag_overdue_expectations()
+    late.refresh_from_db()
+    before = (late.status, late.flagged_overdue_at, late.version, late.history.count())
+    assert services.flag_overdue_expectations() == []
+    late.refresh_from_db()
+    assert (late.status, late.flagged_overdue_at, late.version, late.history.count()) == before
+
+
+def test_a_failed_announcement_is_retried_on_the_next_run():
+    ExpectationFactory(due_on=YESTERDAY)
+    services.flag_overdue_expectations()
+
+    def broken_send(expectations):
+        raise OSError("mail server down")
+
+    with pytest.raises(OSError):
+        services.announce_overdue(send=broken_send)
+    told = []
+    assert services.announce_overdue(send=told.append) == 1
+    assert services.announce_overdue(send=told.append) == 0
+    assert len(told) == 1
+
+
+def test_a_slug_already_taken_gets_a_number():
+    EventFactory(slug="macron-in-moscow")
+    assert services.unique_slug(Event, "Macron in Moscow") == "macron-in-moscow-2"
