@@ -25,7 +25,8 @@ def _send_request_id(headers: dict, **_: object) -> None:
 
 @task_prerun.connect
 def _receive_request_id(task, **_: object) -> None:
-    request_id = getattr(task.request, "request_id", None) or f"task-{task.request.id}"
+    sent_by = getattr(task.request, "request_id", None)
+    request_id = sent_by if sent_by and sent_by != "-" else f"task-{task.request.id}"
     task.request._request_id_token = current_request_id.set(request_id)
 
 
