@@ -75,7 +75,9 @@ class EventFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Development {n}")
     slug = factory.Sequence(lambda n: f"development-{n}")
     summary = "Talks took place."
-    start = factory.Sequence(lambda n: datetime.datetime(2022, 2, 1, 9, tzinfo=datetime.UTC) + datetime.timedelta(hours=n))
+    start = factory.Sequence(
+        lambda n: datetime.datetime(2022, 2, 1, 9, tzinfo=datetime.UTC) + datetime.timedelta(hours=n)
+    )
     start_precision = models.DatePrecision.EXACT
     status = models.Event.Status.HAPPENED
     publication = models.Event.Publication.PUBLISHED

@@ -11,7 +11,7 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracke
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("MAIL_DIR", "/tmp/tracker-test-mail")
 
-from tracker.settings import *  # noqa: E402, F403
+from tracker.settings import *  # noqa: F403
 
 # Plain storage: tests need no collectstatic manifest.
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
