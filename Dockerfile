@@ -38,5 +38,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.parse as p, urllib.request as r; s = p.urlsplit(os.environ.get('SITE_URL') or 'http://localhost'); r.urlopen(r.Request('http://127.0.0.1:8000/healthz', headers={'Host': s.netloc, 'X-Forwarded-Proto': s.scheme}), timeout=4)"]
 
-# Gunicorn reads its number of workers from WEB_CONCURRENCY (2 above; override per deployment).
-CMD ["gunicorn", "tracker.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-"]
+# Gunicorn reads its number of workers from WEB_CONCURRENCY (2 above; override per deployment). Its
+# control socket (gunicornc) is of no use in a container and would want a writable home.
+CMD ["gunicorn", "tracker.wsgi:application", "--bind", "0.0.0.0:8000", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-", "--no-control-socket"]
