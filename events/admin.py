@@ -9,7 +9,7 @@ forms carry the version they were loaded with and refuse to save over someone el
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
@@ -66,13 +66,20 @@ class VersionedHistoryAdmin(SimpleHistoryAdmin):
         match = request.resolver_match
         return bool(match and match.url_name and match.url_name.endswith("_simple_history"))
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        readonly = list(super().get_readonly_fields(request, obj))
-        if self._is_history_version_view(request):
-            # The old version is shown as it was; what is restored is the stored version, not a form.
-            fields = [f for f in flatten_fieldsets(self.fieldsets) if f != "loaded_version"]
-            readonly += [f for f in fields if f not in readonly]
-        return readonly
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> type:
+        form = super().get_form(request, obj, change, **kwargs)
+        if not self._is_history_version_view(request):
+            return form
+
+        class EarlierVersionForm(form):
+            """The old version as it was: what "Revert" restores is the stored version, not a form."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                for field in self.fields.values():
+                    field.disabled = True
+
+        return EarlierVersionForm
 
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None

@@ -197,13 +197,19 @@ def restore_version(*, record: Event | Expectation, history_id: int, by: Abstrac
     restored._change_reason = f"Restored the version of {old.history_date:%d %b %Y %H:%M}"
     _set_history_user(restored, by)
     restored.full_clean(validate_unique=False)
-    restored.save()
     m2m = {"Event": ("topics", "topic"), "Expectation": ("expected_actors", "actor")}.get(model.__name__)
     if m2m:
+        # Set the relations first, unrecorded, so that the save below records the whole restore
+        # (fields and relations) as one history entry instead of one per relation change.
         field, column = m2m
-        getattr(restored, field).set(_historical_m2m_ids(old, field, column))
-    if isinstance(restored, Event) and restored.is_published:
-        _touch_story(restored.story_id)
+        current.skip_history_when_saving = True
+        getattr(current, field).set(_historical_m2m_ids(old, field, column))
+        del current.skip_history_when_saving
+    restored.save()
+    if isinstance(restored, Event):
+        # Restoring a draft version unpublishes the event: the story's last development moves too.
+        for story_id in {current.story_id, restored.story_id}:
+            _touch_story(story_id)
     return restored
 
 
