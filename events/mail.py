@@ -11,6 +11,11 @@ class OneFilePerMessageBackend(EmailBackend):
     """Django's file backend appends a connection's messages to one log; a reader (or a test) wants
     each message as its own .eml file that a mail client can open."""
 
+    def open(self) -> bool:
+        # The parent opens its shared .log file here (`with mailers.default as connection:` calls it),
+        # which would leave an empty .log beside the messages; each message opens its own file instead.
+        return False
+
     def send_messages(self, email_messages) -> int:
         sent = 0
         for message in email_messages or []:
