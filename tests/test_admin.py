@@ -2,13 +2,17 @@
 and the change forms refuse to overwrite someone else's edit."""
 
 import datetime
+import threading
+import time
 
 import pytest
 from django import forms
 from django.contrib import admin
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from events.forms import EventAdminForm
 from events.models import DigestDelivery, Event, Expectation, Participation, Story
 from tests import factories
 
@@ -377,3 +381,61 @@ def test_participants_inline_refuses_the_same_actor_twice(admin_client):
     assert not Participation.objects.filter(event=event).exists()
     event.refresh_from_db()
     assert event.version == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_saves_of_the_same_version_let_only_the_first_through():
+    """The first save holds the row lock from its check to its commit; the second waits, then is refused."""
+    event = factories.EventFactory(title="Talks in Moscow")
+    first_checked, first_may_commit = threading.Event(), threading.Event()
+    outcome = {}
+
+    def data(title: str) -> dict:
+        return {
+            "story": event.story_id,
+            "kind": event.kind,
+            "title": title,
+            "slug": event.slug,
+            "start": event.start.isoformat(),
+            "start_precision": event.start_precision,
+            "end_precision": event.end_precision,
+            "status": event.status,
+            "loaded_version": 1,
+        }
+
+    def first_editor():
+        try:
+            with transaction.atomic():
+                form = EventAdminForm(data("First editor's title"), instance=Event.objects.get(pk=event.pk))
+                outcome["first_valid"] = form.is_valid()
+                first_checked.set()
+                first_may_commit.wait(5)
+                form.save()
+        finally:
+            connection.close()
+
+    def second_editor():
+        try:
+            first_checked.wait(5)
+            with transaction.atomic():
+                form = EventAdminForm(data("Second editor's title"), instance=Event.objects.get(pk=event.pk))
+                outcome["second_valid"] = form.is_valid()
+                outcome["second_errors"] = form.non_field_errors()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first_editor), threading.Thread(target=second_editor)]
+    for thread in threads:
+        thread.start()
+    first_checked.wait(5)
+    time.sleep(0.3)  # the second editor is now waiting on the row lock
+    assert "second_valid" not in outcome
+    first_may_commit.set()
+    for thread in threads:
+        thread.join(10)
+
+    assert outcome["first_valid"] is True
+    assert outcome["second_valid"] is False
+    assert "changed by someone else" in outcome["second_errors"][0]
+    event.refresh_from_db()
+    assert (event.title, event.version) == ("First editor's title", 2)
