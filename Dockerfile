@@ -19,7 +19,7 @@ RUN groupadd --system --gid 10001 tracker \
 # Dependencies first, in their own layer, so a code change does not reinstall them.
 # Every wheel is pinned with its hash (requirements/base.txt is the lock file).
 COPY requirements/base.txt requirements/base.txt
-RUN pip install --require-hashes --no-deps -r requirements/base.txt
+RUN pip install --require-hashes -r requirements/base.txt
 
 COPY . .
 
