@@ -81,6 +81,21 @@ class VersionedHistoryAdmin(SimpleHistoryAdmin):
 
         return EarlierVersionForm
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # An edit is recorded once, in save_related, when its relations are saved too: otherwise
+        # every M2M change of the same edit would add an entry of its own. A new record keeps its
+        # "Created" entry (relations given on creation follow as a change).
+        if change:
+            obj.skip_history_when_saving = True
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        if change:
+            del obj.skip_history_when_saving
+            obj.save(update_fields=["updated_at"])
+
     def history_form_view(
         self, request: HttpRequest, object_id: str, version_id: str, extra_context: dict | None = None
     ) -> HttpResponse:

@@ -304,6 +304,7 @@ def test_adding_an_event_starts_at_version_one_as_a_draft(admin_client, admin_us
     event = Event.objects.get(slug="macron-calls-biden")
     assert (event.version, event.publication, event.created_by) == (1, Event.Publication.DRAFT, admin_user)
     assert event.corrections.get().created_by == admin_user
+    assert event.history.get().history_type == "+"
 
 
 def test_publish_action_publishes_through_the_service(admin_client):

@@ -40,6 +40,22 @@ def test_an_admin_edit_records_who_when_and_what(admin_client, admin_user):
     assert (title.old, title.new) == ("Talks in Moscow", "Talks in Moscow last five hours")
 
 
+def test_an_admin_edit_of_fields_and_topics_is_one_entry(admin_client, admin_user):
+    minsk, nato = factories.TopicFactory.create_batch(2)
+    event = factories.EventFactory(title="Talks in Moscow")
+    event.topics.set([minsk])
+    rows_before = event.history.count()
+
+    _edit_in_admin(admin_client, event, title="Talks in the Kremlin", topics=[str(nato.pk)])
+
+    assert event.history.count() == rows_before + 1
+    newest = event.history.first()
+    assert newest.history_user == admin_user
+    changed = {change.field for change in newest.diff_against(newest.prev_record).changes}
+    assert changed >= {"title", "topics", "version"}
+    assert [row.topic_id for row in newest.topics.all()] == [nato.pk]
+
+
 def test_the_history_page_lists_changes_and_the_editor(admin_client, admin_user):
     event = factories.EventFactory(title="Talks in Moscow")
     _edit_in_admin(admin_client, event, title="Talks in the Kremlin")
