@@ -1,43 +1,189 @@
-"""Readers' pages. (Minimal until the readers' issue lands.)"""
+"""Readers' pages: the story list, a story's timeline, an event, and actor, topic and place pages.
 
-from django.http import HttpRequest, HttpResponse
+Each view parses its input with the FilterSet, calls a selector and renders one template. An htmx
+request gets the partial it targets from that same template; a history restore (Back into a page
+htmx no longer holds) gets the whole page. Every view whose answer depends on HX-Request says so in
+Vary. Malformed filter values are a 400 showing the message on the form, never a 500.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
 
-from ..models import Actor, Event, Place, Story, Topic
+from .. import selectors
+from ..filters import TimelineFilter
+from ..models import Story
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _wants_fragment(request: HtmxHttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _query(filters: TimelineFilter, **changes: object) -> str:
+    """The filters' query string with `changes`, leaving out empty values: the URL a reader shares."""
+    query = QueryDict(mutable=True)
+    for name, value in filters.data.items():
+        if value and name in filters.form.fields:
+            query[name] = value
+    for name, value in changes.items():
+        if value:
+            query[name] = str(value)
+        else:
+            query.pop(name, None)
+    return query.urlencode()
+
+
+def _timeline_context(request: HttpRequest, filters: TimelineFilter, page: selectors.TimelinePage) -> dict:
+    return {
+        "filters": filters,
+        "page": page,
+        "older_url": f"{request.path}?{_query(filters, after=page.next_cursor)}" if page.next_cursor else "",
+        "filter_query": _query(filters, after=None),
+    }
+
+
+def _render_timeline(
+    request: HtmxHttpRequest, template: str, filters: TimelineFilter, context: dict
+) -> HttpResponse:
+    """The whole page, the list (a filter changed) or one more page of it (scrolling), with a 400
+    when the filters do not parse."""
+    status = 200 if filters.is_valid() else 400
+    page = selectors.timeline_page(filters)
+    context |= _timeline_context(request, filters, page)
+    if _wants_fragment(request):
+        template += "#timeline-page" if page.cursor else "#timeline"
+    return render(request, template, context, status=status)
 
 
 @require_GET
-def story_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "events/story_list.html", {"stories": Story.objects.newest_development_first()})
+def story_list(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "events/story_list.html", {"stories": selectors.story_list()})
 
 
 @require_GET
-def story_detail(request: HttpRequest, slug: str) -> HttpResponse:
+@vary_on_headers("HX-Request")
+def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     story = get_object_or_404(Story, slug=slug)
-    return render(request, "events/story_detail.html", {"story": story})
+    filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
+    state = selectors.story_state(story)
+    # The live notice counts publications after this moment; a swapped list carries it too, so the
+    # notice never announces an event the reader already has in front of them.
+    context = {"story": story, "state": state, "since": _stamp(state.newest_published_at or timezone.now())}
+    if not _wants_fragment(request):
+        context |= {
+            "whats_next": selectors.whats_next(selectors.story_expectations(story)),
+            "poll_seconds": getattr(settings, "LIVE_NOTICE_POLL_SECONDS", 10),
+        }
+    return _render_timeline(request, "events/story_detail.html", filters, context)
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    """A time for a URL: UTC, to the microsecond, with no "+" to be mangled into a space."""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _since(request: HttpRequest) -> datetime.datetime | None:
+    value = parse_datetime(request.GET.get("since", ""))
+    if value is None:
+        return None
+    return value if timezone.is_aware(value) else timezone.make_aware(value, datetime.UTC)
 
 
 @require_GET
-def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    event = get_object_or_404(Event.objects.published(), slug=slug)
-    return render(request, "events/event_detail.html", {"event": event})
-
-
-def _detail(request: HttpRequest, model: type, slug: str) -> HttpResponse:
-    return render(request, "events/entity_detail.html", {"entity": get_object_or_404(model, slug=slug)})
+def story_updates(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The live notice's check, polled while a timeline is open: 304 while the story has no new
+    publication (ETag and Last-Modified from its published count and newest publication time), else
+    the notice saying how many new events match the reader's filters."""
+    story = get_object_or_404(Story, slug=slug)
+    state = selectors.story_state(story)
+    last_modified = state.newest_published_at.timestamp() if state.newest_published_at else None
+    response = get_conditional_response(request, etag=state.etag, last_modified=last_modified)
+    if response is None:
+        filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
+        since = _since(request)
+        if since is None or not filters.is_valid():
+            return HttpResponse("Give since= as an ISO 8601 time and valid filters.", status=400)
+        count = selectors.count_published_since(filters, since)
+        response = render(
+            request,
+            "events/story_detail.html#live-notice",
+            {
+                "story": story,
+                "count": count,
+                "since": _stamp(since),
+                "filter_query": _query(filters, after=None),
+            },
+        )
+    response["ETag"] = state.etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    # Revalidate every time: a cache may keep the answer, never serve it unchecked.
+    patch_cache_control(response, no_cache=True, private=True)
+    return response
 
 
 @require_GET
-def actor_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _detail(request, Actor, slug)
+def story_new_events(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """The events the live notice announced, as a block to insert at the top of the timeline."""
+    story = get_object_or_404(Story, slug=slug)
+    filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
+    since = _since(request)
+    if since is None or not filters.is_valid():
+        return HttpResponse("Give since= as an ISO 8601 time and valid filters.", status=400)
+    events = selectors.new_events(filters, since=since)
+    newest = max((event.published_at for event in events), default=since)
+    return render(
+        request,
+        "events/story_detail.html#new-events",
+        {"story": story, "new_events": events, "newest": _stamp(newest)},
+    )
 
 
 @require_GET
-def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _detail(request, Topic, slug)
+def event_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    page = selectors.event_page(slug)
+    return render(
+        request,
+        "events/event_detail.html",
+        {"page": page, "event": page.event, "canonical_url": request.build_absolute_uri(page.event.get_absolute_url())},
+    )
+
+
+def _entity_detail(request: HtmxHttpRequest, kind: str, slug: str) -> HttpResponse:
+    entity_page = selectors.entity_page(kind, slug)
+    filters = TimelineFilter(request.GET, scope=entity_page.events, fixed=kind)
+    context = {"entity_page": entity_page, "entity": entity_page.entity}
+    if not _wants_fragment(request):
+        context["whats_next"] = selectors.whats_next(entity_page.expectations)
+    return _render_timeline(request, "events/entity_detail.html", filters, context)
 
 
 @require_GET
-def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return _detail(request, Place, slug)
+@vary_on_headers("HX-Request")
+def actor_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    return _entity_detail(request, "actor", slug)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    return _entity_detail(request, "topic", slug)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def place_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    return _entity_detail(request, "place", slug)

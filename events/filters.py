@@ -1,0 +1,166 @@
+"""The readers' filters: actor, topic, kind, place, a date range and free text, all in the query string.
+
+One FilterSet serves the story timeline and the actor, topic and place pages: `scope` is the page's
+own events (a story's, an actor's...), and the choices offered are only those that occur in it, so a
+reader is never offered an actor that would empty the list. A malformed value (an unknown slug, a date
+that is not a date) makes the form invalid; the view answers 400 with the message on the form.
+"""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from . import selectors
+from .models import Actor, Event, Place, Topic
+
+
+_BAD_DATE = "Enter a real date, such as 2022-02-07."
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class TimelineFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Macron, Minsk, sanctions…"}),
+        max_length=200,
+    )
+    actor = django_filters.ModelChoiceFilter(
+        label="Actor",
+        field_name="participants",
+        to_field_name="slug",
+        queryset=Actor.objects.none(),
+        empty_label="Any actor",
+    )
+    topic = django_filters.ModelChoiceFilter(
+        label="Topic",
+        field_name="topics",
+        to_field_name="slug",
+        queryset=Topic.objects.none(),
+        empty_label="Any topic",
+    )
+    kind = django_filters.ChoiceFilter(label="Kind", choices=Event.Kind.choices, empty_label="Any kind")
+    place = django_filters.ModelChoiceFilter(
+        label="Place",
+        field_name="place",
+        to_field_name="slug",
+        queryset=Place.objects.none(),
+        empty_label="Any place",
+    )
+    from_date = django_filters.DateFilter(
+        label="From", method="filter_from", widget=DateInput(), error_messages={"invalid": _BAD_DATE}
+    )
+    to_date = django_filters.DateFilter(
+        label="To", method="filter_to", widget=DateInput(), error_messages={"invalid": _BAD_DATE}
+    )
+    # Where the previous page stopped. Not a filter: it is validated here so a malformed cursor is a
+    # 400 like any other bad parameter, and the selector applies it.
+    after = django_filters.CharFilter(method="keep", widget=forms.HiddenInput, max_length=100)
+
+    class Meta:
+        model = Event
+        fields: list[str] = []
+
+    def __init__(self, data=None, *, scope: QuerySet, fixed: str | None = None, **kwargs) -> None:
+        """`scope`: the page's published events. `fixed`: the filter the page itself stands for
+        (an actor page does not offer an actor filter)."""
+        super().__init__(data, queryset=scope, **kwargs)
+        self.form.fields["q"].widget.attrs["autocomplete"] = "off"
+        events = scope.values("pk")
+        choices = {
+            "actor": Actor.objects.filter(participations__event__in=events),
+            "topic": Topic.objects.filter(events__in=events),
+            "place": Place.objects.filter(events__in=events),
+        }
+        for name, queryset in choices.items():
+            self.filters[name].queryset = queryset.distinct().order_by("name")
+            self.form.fields[name].queryset = self.filters[name].queryset
+        if fixed:
+            del self.filters[fixed]
+            del self.form.fields[fixed]
+
+    # --- Methods named by the filters above --------------------------------------------------------
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return search(queryset, value)
+
+    def filter_from(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
+        return queryset.filter(start__gte=_start_of(value))
+
+    def filter_to(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
+        return queryset.filter(start__lt=_start_of(value + datetime.timedelta(days=1)))
+
+    def keep(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset
+
+    # --- What the views and templates ask --------------------------------------------------------
+
+    @property
+    def cursor(self) -> selectors.Cursor | None:
+        value = self.form.cleaned_data.get("after") if self.is_valid() else None
+        return selectors.Cursor.parse(value) if value else None
+
+    @property
+    def search_terms(self) -> str:
+        return (self.form.cleaned_data.get("q") or "").strip() if self.is_valid() else ""
+
+    @property
+    def is_active(self) -> bool:
+        """Whether any filter narrows the list (the cursor is not a filter)."""
+        return any(value for name, value in self.data.items() if name in self.form.fields and name != "after")
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+
+        class TimelineFilterForm(form_class):
+            def clean_after(self) -> str:
+                value = self.cleaned_data.get("after") or ""
+                try:
+                    if value:
+                        selectors.Cursor.parse(value)
+                except ValueError:
+                    raise forms.ValidationError(
+                        "This link to older events is damaged. Start again from the newest events."
+                    ) from None
+                return value
+
+            def clean(self) -> dict:
+                cleaned = super().clean()
+                start, end = cleaned.get("from_date"), cleaned.get("to_date")
+                if start and end and end < start:
+                    self.add_error("to_date", "The end of the date range is before its start.")
+                return cleaned
+
+        return TimelineFilterForm
+
+
+def _start_of(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in the site's zone: the readers' days are the site's days."""
+    return datetime.datetime.combine(day, datetime.time.min, timezone.get_current_timezone())
+
+
+def search(queryset: QuerySet, terms: str) -> QuerySet:
+    """Events matching the words a reader typed.
+
+    On PostgreSQL: full-text search over title (weight A) and summary (weight B) through the GIN
+    expression index, annotated with `rank`. Elsewhere (the embedded SQLite default): a plain
+    case-insensitive match of every word, with no rank.
+    """
+    terms = terms.strip()
+    if not terms:
+        return queryset
+    if connection.vendor == "postgresql":
+        return selectors.search_events(queryset, terms)
+    for word in terms.split():
+        queryset = queryset.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+    return queryset

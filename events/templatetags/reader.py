@@ -1,0 +1,85 @@
+"""Template filters and tags for the readers' pages: Markdown summaries and structured data."""
+
+import json
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from ..models import Actor, Event
+from ..text import plain_text, render_markdown
+
+register = template.Library()
+
+# As django.utils.html.json_script escapes, so a string cannot close the <script> element.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+_SCHEMA_STATUS = {
+    Event.Status.SCHEDULED: "https://schema.org/EventScheduled",
+    Event.Status.HAPPENED: "https://schema.org/EventScheduled",
+    Event.Status.POSTPONED: "https://schema.org/EventPostponed",
+    Event.Status.CANCELLED: "https://schema.org/EventCancelled",
+}
+
+
+@register.filter
+def markdown(text: str) -> SafeString:
+    """A Markdown summary as sanitised HTML."""
+    return render_markdown(text)
+
+
+@register.filter
+def plain(text: str, length: int = 160) -> str:
+    """A Markdown summary as plain text of at most `length` characters."""
+    return plain_text(text, int(length))
+
+
+def event_schema(event: Event, url: str) -> dict[str, Any]:
+    """schema.org Event data for an event page."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": event.title,
+        "url": url,
+        "startDate": event.start.isoformat(),
+        "eventStatus": _SCHEMA_STATUS.get(event.status, "https://schema.org/EventScheduled"),
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+    }
+    if event.end:
+        data["endDate"] = event.end.isoformat()
+    if event.summary:
+        data["description"] = plain_text(event.summary, 300)
+    if event.place_id:
+        place: dict[str, Any] = {"@type": "Place", "name": event.place.name}
+        if event.place.country:
+            place["address"] = {"@type": "PostalAddress", "addressCountry": event.place.country}
+        if event.place.latitude is not None and event.place.longitude is not None:
+            place["geo"] = {
+                "@type": "GeoCoordinates",
+                "latitude": float(event.place.latitude),
+                "longitude": float(event.place.longitude),
+            }
+        data["location"] = place
+    attendees = [
+        {
+            "@type": "Person" if p.actor.kind == Actor.Kind.PERSON else "Organization",
+            "name": p.actor.name,
+        }
+        for p in event.participations.all()
+    ]
+    if attendees:
+        data["attendee"] = attendees
+    if event.published_at:
+        data["datePublished"] = event.published_at.isoformat()
+    return data
+
+
+@register.simple_tag(takes_context=True)
+def event_json_ld(context: template.Context, event: Event, url: str) -> SafeString:
+    """A <script type="application/ld+json"> carrying the CSP nonce, escaped as json_script does."""
+    payload = json.dumps(event_schema(event, url), ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
+    nonce = context.get("csp_nonce")
+    if nonce:
+        return format_html('<script type="application/ld+json" nonce="{}">{}</script>', nonce, mark_safe(payload))
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
