@@ -214,3 +214,39 @@ def test_restoring_a_draft_version_of_a_published_event_updates_the_story(admin_
 
     story.refresh_from_db()
     assert story.last_development_at is None
+
+
+def test_an_editor_who_may_only_view_cannot_restore(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = factories.UserFactory()
+    viewer.user_permissions.add(Permission.objects.get(codename="view_event"))
+    client.force_login(viewer)
+    event = factories.EventFactory(title="Talks in Moscow")
+    first = event.history.get()
+    event.title = "Talks in the Kremlin"
+    event.save()
+
+    assert client.get(reverse("admin:events_event_history", args=[event.pk])).status_code == 200
+    response = client.post(_revert_url(event, first.history_id), {"_save": "Revert"})
+
+    assert response.status_code == 403
+    event.refresh_from_db()
+    assert event.title == "Talks in the Kremlin"
+
+
+def test_an_unknown_version_is_not_found(admin_client):
+    event = factories.EventFactory()
+
+    assert admin_client.post(_revert_url(event, "latest"), {"_save": "Revert"}).status_code == 404
+
+
+def test_the_expectation_history_page_shows_changed_expected_actors(admin_client):
+    macron = factories.ActorFactory(name="Emmanuel Macron")
+    expectation = factories.ExpectationFactory()
+    expectation.expected_actors.set([macron])
+
+    response = admin_client.get(reverse("admin:events_expectation_history", args=[expectation.pk]))
+
+    assert response.status_code == 200
+    assert "Expected actors" in response.text and "Emmanuel Macron" in response.text
