@@ -50,9 +50,7 @@ def _set_history_user(instance: Any, by: AbstractBaseUser | None) -> None:
 
 
 @transaction.atomic
-def publish_event(
-    *, event: Event, by: AbstractBaseUser | None = None, at: datetime.datetime | None = None
-) -> Event:
+def publish_event(*, event: Event, by: AbstractBaseUser | None = None, at: datetime.datetime | None = None) -> Event:
     """Publish a draft. Publishing twice is harmless: the first publication time is kept."""
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.is_published:
@@ -67,9 +65,7 @@ def publish_event(
 
 
 @transaction.atomic
-def update_event(
-    *, event: Event, expected_version: int, by: AbstractBaseUser | None = None, **changes: Any
-) -> Event:
+def update_event(*, event: Event, expected_version: int, by: AbstractBaseUser | None = None, **changes: Any) -> Event:
     """Apply an editor's changes, refusing them if the event changed since `expected_version`."""
     current = Event.objects.select_for_update().get(pk=event.pk)
     if current.version != expected_version:
@@ -89,9 +85,7 @@ def update_event(
 
 
 @transaction.atomic
-def fulfil_expectation(
-    *, expectation: Expectation, event: Event, by: AbstractBaseUser | None = None
-) -> Expectation:
+def fulfil_expectation(*, expectation: Expectation, event: Event, by: AbstractBaseUser | None = None) -> Expectation:
     expectation = Expectation.objects.select_for_update().get(pk=expectation.pk)
     if expectation.status == Expectation.Status.FULFILLED and expectation.fulfilled_by_id == event.pk:
         return expectation
@@ -121,9 +115,7 @@ def cancel_expectation(
     if expectation.status == target:
         return expectation
     if expectation.status not in (Expectation.Status.PENDING, Expectation.Status.OVERDUE):
-        raise ApplicationError(
-            f"“{expectation.title}” is already {expectation.get_status_display().lower()}."
-        )
+        raise ApplicationError(f"“{expectation.title}” is already {expectation.get_status_display().lower()}.")
     expectation.status = target
     expectation.resolved_at = timezone.now()
     expectation.reviewed_at = expectation.resolved_at
@@ -161,9 +153,7 @@ def flag_overdue_expectations(*, now: datetime.datetime | None = None) -> list[E
 
 
 @transaction.atomic
-def announce_overdue(
-    *, send: Callable[[list[Expectation]], None], now: datetime.datetime | None = None
-) -> int:
+def announce_overdue(*, send: Callable[[list[Expectation]], None], now: datetime.datetime | None = None) -> int:
     """Tell the editors about every flagged expectation not yet announced, in one message.
 
     The rows stay locked while `send` runs and are marked only after it returns, so a crash or a
@@ -177,9 +167,7 @@ def announce_overdue(
     )
     if pending:
         send(pending)
-        Expectation.objects.filter(pk__in=[e.pk for e in pending]).update(
-            overdue_announced_at=now or timezone.now()
-        )
+        Expectation.objects.filter(pk__in=[e.pk for e in pending]).update(overdue_announced_at=now or timezone.now())
     return len(pending)
 
 
