@@ -29,7 +29,8 @@ RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic -
     && mkdir -p /app/var/celery /app/var/mail \
     && chown -R tracker:tracker /app/var
 
-USER tracker
+# Numeric, so a runtime (Kubernetes runAsNonRoot) can tell it is not root without reading /etc/passwd.
+USER 10001:10001
 
 EXPOSE 8000
 
