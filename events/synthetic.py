@@ -401,6 +401,8 @@ def _create_expectations(rng, story, count, events, today, midnight, actors, top
                 status=status,
                 fulfilled_by=fulfilled_by,
                 flagged_overdue_at=flagged_at,
+                # Flagged long ago, so the editors were told then; the job has nothing left to announce.
+                overdue_announced_at=flagged_at,
                 resolved_at=resolved_at,
                 reviewed_at=resolved_at,
             )
