@@ -450,9 +450,10 @@ class Expectation(models.Model):
         help_text="Last acceptable date. Left blank, it follows from the due date and its precision.",
     )
     status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
-    # Deleting the event that fulfilled an expectation would rewrite history: refuse it.
+    # Deleting the event that fulfilled an expectation would rewrite history: refuse it. RESTRICT, not
+    # PROTECT, so deleting the whole story (which takes the expectation too) is still allowed.
     fulfilled_by = models.ForeignKey(
-        Event, null=True, blank=True, on_delete=models.PROTECT, related_name="expectations_fulfilled"
+        Event, null=True, blank=True, on_delete=models.RESTRICT, related_name="expectations_fulfilled"
     )
     flagged_overdue_at = models.DateTimeField(null=True, blank=True)
     # Set once the editors have been told; a run that crashed before telling them tells them next time.

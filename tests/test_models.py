@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from events.models import DatePrecision, Event, Expectation, Source
@@ -134,8 +134,15 @@ def test_an_actor_who_took_part_in_events_cannot_be_deleted():
 def test_an_event_that_fulfilled_an_expectation_cannot_be_deleted():
     event = EventFactory()
     ExpectationFactory(story=event.story, status=Expectation.Status.FULFILLED, fulfilled_by=event)
-    with pytest.raises(ProtectedError):
+    with pytest.raises(RestrictedError):
         event.delete()
+
+
+def test_a_story_whose_expectations_were_fulfilled_can_still_be_deleted_whole():
+    event = EventFactory()
+    ExpectationFactory(story=event.story, status=Expectation.Status.FULFILLED, fulfilled_by=event)
+    event.story.delete()
+    assert not Event.objects.exists() and not Expectation.objects.exists()
 
 
 def test_deleting_a_story_takes_its_events_and_their_sources_with_it():

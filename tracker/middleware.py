@@ -4,6 +4,8 @@ import logging
 import re
 from collections.abc import Callable
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from .request_id import current_request_id, new_request_id
@@ -18,13 +20,18 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_ID.match(incoming) else new_request_id()
-        token = current_request_id.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            current_request_id.reset(token)
+        # Not reset on the way out: Django logs an error response ("Not Found") after the middleware
+        # chain has returned, and that line must carry the id too. request_finished, sent when the
+        # server closes the response, clears it.
+        current_request_id.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+@receiver(request_finished)
+def _forget_request_id(**_: object) -> None:
+    current_request_id.set("-")
 
 
 class RequestIdFilter(logging.Filter):
