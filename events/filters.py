@@ -17,7 +17,6 @@ from django.utils import timezone
 from . import selectors
 from .models import Actor, Event, Place, Topic
 
-
 _BAD_DATE = "Enter a real date, such as 2022-02-07."
 
 

@@ -230,9 +230,7 @@ def timeline_page(
 def new_events(filters: "TimelineFilter", *, since: datetime.datetime) -> list[Event]:
     """Events published after `since` that match the reader's filters, newest publication first:
     what the live notice's "show" inserts at the top of the page."""
-    events = list(
-        _cards(filters.qs.filter(published_at__gt=since)).order_by("-published_at", "-id")[:NEW_EVENTS_LIMIT]
-    )
+    events = list(_cards(filters.qs.filter(published_at__gt=since)).order_by("-published_at", "-id")[:NEW_EVENTS_LIMIT])
     _prefetch_cards(events)
     return events
 

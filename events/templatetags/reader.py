@@ -80,6 +80,7 @@ def event_json_ld(context: template.Context, event: Event, url: str) -> SafeStri
     """A <script type="application/ld+json"> carrying the CSP nonce, escaped as json_script does."""
     payload = json.dumps(event_schema(event, url), ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
     nonce = context.get("csp_nonce")
-    if nonce:
+    # A LazyNonce is falsy until something reads it: test for its presence, not its truth.
+    if nonce is not None:
         return format_html('<script type="application/ld+json" nonce="{}">{}</script>', nonce, mark_safe(payload))
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))

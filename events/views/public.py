@@ -55,9 +55,7 @@ def _timeline_context(request: HttpRequest, filters: TimelineFilter, page: selec
     }
 
 
-def _render_timeline(
-    request: HtmxHttpRequest, template: str, filters: TimelineFilter, context: dict
-) -> HttpResponse:
+def _render_timeline(request: HtmxHttpRequest, template: str, filters: TimelineFilter, context: dict) -> HttpResponse:
     """The whole page, the list (a filter changed) or one more page of it (scrolling), with a 400
     when the filters do not parse."""
     status = 200 if filters.is_valid() else 400
@@ -109,7 +107,9 @@ def story_updates(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     the notice saying how many new events match the reader's filters."""
     story = get_object_or_404(Story, slug=slug)
     state = selectors.story_state(story)
-    last_modified = state.newest_published_at.timestamp() if state.newest_published_at else None
+    # HTTP dates have whole seconds; the ETag (which our script sends) also tells apart two
+    # publications within one second.
+    last_modified = int(state.newest_published_at.timestamp()) if state.newest_published_at else None
     response = get_conditional_response(request, etag=state.etag, last_modified=last_modified)
     if response is None:
         filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
