@@ -3,8 +3,8 @@
  *
  * 1. Filter requests leave empty fields out of the URL, so a shared link reads ?actor=macron, not
  *    ?q=&actor=macron&topic=&kind=...
- * 2. Before htmx stores a page for the Back button, the filter form's current values are written
- *    into its HTML, so going Back or Forward shows the form as it was with the list it produced.
+ * 2. Going Back or Forward through htmx's history, the filter form shows the filters of the URL,
+ *    beside the list they produced.
  * 3. A swapped list is announced to screen readers, and tells the live notice where it now starts.
  * 4. The live notice of new developments: a conditional GET (If-None-Match) every 10 s while the
  *    tab is visible, 30 s or more while hidden, backing off exponentially (with jitter) after
@@ -27,19 +27,19 @@
     }
   });
 
-  // --- 2. Keep the form's state in history snapshots -------------------------------------------
-  document.addEventListener("htmx:beforeHistorySave", function () {
+  // --- 2. Back and Forward: the form shows the filters of the URL ------------------------------
+  // htmx's snapshot of a page is taken after the reader changed the form, so the form in it may be
+  // a step ahead of its list. The URL is the truth: set the fields from it.
+  function formFromUrl() {
+    const params = new URLSearchParams(window.location.search);
     document.querySelectorAll("form[data-drop-empty]").forEach(function (form) {
-      form.querySelectorAll("select").forEach(function (select) {
-        Array.from(select.options).forEach(function (option) {
-          option.defaultSelected = option.selected;
-        });
-      });
-      form.querySelectorAll("input").forEach(function (input) {
-        input.defaultValue = input.value;
+      Array.from(form.elements).forEach(function (field) {
+        if (!field.name || field.type === "submit" || field.type === "hidden") return;
+        field.value = params.get(field.name) || "";
       });
     });
-  });
+  }
+  document.addEventListener("htmx:historyRestore", formFromUrl);
 
   // --- 3. After the list is swapped -----------------------------------------------------------
   document.addEventListener("htmx:afterSwap", function (evt) {
