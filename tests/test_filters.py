@@ -128,3 +128,14 @@ def test_a_page_about_an_actor_offers_no_actor_filter(story):
 def test_the_cursor_is_not_counted_as_an_active_filter(story):
     assert not _filter(story, "after=2022-02-07T12:00:00.000000Z~3").is_active
     assert _filter(story, "kind=call").is_active
+
+
+def test_on_a_database_without_full_text_search_every_word_must_appear(story, monkeypatch):
+    from events import filters as filters_module
+
+    monkeypatch.setattr(filters_module.connection, "vendor", "sqlite")
+    EventFactory(story=story, title="Macron meets Putin", summary="In Moscow.")
+    EventFactory(story=story, title="Macron in Kyiv", summary="Meets Zelenskyy.")
+    EventFactory(story=story, title="Putin alone", summary="")
+    assert _titles(_filter(story, "q=macron moscow")) == {"Macron meets Putin"}
+    assert "rank" not in _filter(story, "q=macron").qs.query.annotations
