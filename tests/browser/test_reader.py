@@ -1,7 +1,9 @@
 """A reader in Chromium: filters, Back, endless scroll, the live notice, no JavaScript, the keyboard."""
 
 import datetime
+import itertools
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,44 @@ def test_the_notice_check_is_answered_304_while_nothing_changes(page, live_serve
     page.goto(live_server.url + story.get_absolute_url())
     page.wait_for_timeout(2_500)
     assert statuses and set(statuses) == {304}
+
+
+def test_the_notice_backs_off_after_failures(page, live_server, story, settings):
+    settings.LIVE_NOTICE_POLL_SECONDS = 1
+    moments: list[float] = []
+
+    def fail(route):
+        moments.append(time.monotonic())
+        route.fulfill(status=503, body="down")
+
+    page.route("**/updates/**", fail)
+    page.goto(live_server.url + story.get_absolute_url())
+    page.wait_for_timeout(9_000)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    # 1 s normally; after failures 2 s, then 4 s (each within a jitter of +-25 %).
+    assert len(gaps) >= 2, moments
+    assert 1.4 < gaps[0] < 2.6
+    assert 2.9 < gaps[1] < 5.1
+
+
+def test_the_notice_checks_less_often_while_the_tab_is_hidden(page, live_server, story, settings):
+    settings.LIVE_NOTICE_POLL_SECONDS = 1
+    checks: list[str] = []
+    page.on("request", lambda request: "/updates/" in request.url and checks.append(request.url))
+    page.goto(live_server.url + story.get_absolute_url())
+    page.wait_for_timeout(1_500)
+    assert checks, "the notice checks every second while visible"
+    page.evaluate(
+        """() => {
+            Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+            Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+            document.dispatchEvent(new Event("visibilitychange"));
+        }"""
+    )
+    page.wait_for_timeout(1_200)  # a check already scheduled may still go out
+    seen = len(checks)
+    page.wait_for_timeout(4_000)
+    assert len(checks) == seen, "a hidden tab waits 30 s or more between checks"
 
 
 def test_the_timeline_works_with_javascript_disabled(browser, live_server, story, settings):
