@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 def _mail_editors_about_overdue(expectations: list[Expectation]) -> None:
     context = {"expectations": expectations, "site_url": settings.SITE_URL}
     send_mail(
-        subject=f"{len(expectations)} expectation(s) now overdue",
+        subject=f"{len(expectations)} expectation{'s' if len(expectations) != 1 else ''} now overdue",
         message=render_to_string("emails/overdue_flagged.txt", context),
         from_email=None,
         recipient_list=settings.EDITORS_EMAIL,

@@ -86,5 +86,5 @@ def test_the_overdue_job_runs_in_a_worker_flags_once_and_tells_the_editors_once(
     assert len(messages) == 1
     message = email.message_from_bytes(messages[0].read_bytes())
     assert message["To"] == "desk@example.org"
-    assert message["Subject"] == "1 expectation(s) now overdue"
+    assert message["Subject"] == "1 expectation now overdue"
     assert "Leaders' Normandy-format summit" in message.get_payload(decode=True).decode()
