@@ -176,6 +176,16 @@ def test_events_are_grouped_by_the_sites_day():
     ]
 
 
+def test_a_page_that_carries_on_with_the_previous_pages_day_says_so():
+    story = StoryFactory()
+    for hour in (9, 10, 11):
+        EventFactory(story=story, start=datetime.datetime(2022, 2, 7, hour, tzinfo=datetime.UTC))
+    first = selectors.timeline_page(_filter(story), size=2)
+    second = selectors.timeline_page(_filter(story, f"after={first.next_cursor}"), size=2)
+    assert first.continued_day is None
+    assert second.continued_day == datetime.date(2022, 2, 7)
+
+
 # --- What's next ---------------------------------------------------------------------------------
 
 

@@ -104,7 +104,12 @@ def _since(request: HttpRequest) -> datetime.datetime | None:
 def story_updates(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The live notice's check, polled while a timeline is open: 304 while the story has no new
     publication (ETag and Last-Modified from its published count and newest publication time), else
-    the notice saying how many new events match the reader's filters."""
+    the notice saying how many new events match the reader's filters.
+
+    Polling with conditional GETs rather than server-sent events: a check is one indexed aggregate
+    and an empty 304, it holds no connection open per reader (gunicorn's sync workers stay free), it
+    passes through any proxy or CDN, and the client controls its own pace (slower in a hidden tab,
+    backing off after failures), as liveblogs do. A development every few minutes needs no more."""
     story = get_object_or_404(Story, slug=slug)
     state = selectors.story_state(story)
     # HTTP dates have whole seconds; the ETag (which our script sends) also tells apart two
