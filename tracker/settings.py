@@ -258,3 +258,5 @@ LOGGING = {
 
 # --- The tracker's own knobs ----------------------------------------------------------------------
 TIMELINE_PAGE_SIZE = env.int("TIMELINE_PAGE_SIZE", default=50)
+# How often an open timeline asks whether anything new was published (slower in a hidden tab).
+LIVE_NOTICE_POLL_SECONDS = env.int("LIVE_NOTICE_POLL_SECONDS", default=10)

@@ -83,7 +83,7 @@ def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if not _wants_fragment(request):
         context |= {
             "whats_next": selectors.whats_next(selectors.story_expectations(story)),
-            "poll_seconds": getattr(settings, "LIVE_NOTICE_POLL_SECONDS", 10),
+            "poll_seconds": settings.LIVE_NOTICE_POLL_SECONDS,
         }
     return _render_timeline(request, "events/story_detail.html", filters, context)
 
