@@ -62,7 +62,7 @@ def _render_timeline(request: HtmxHttpRequest, template: str, filters: TimelineF
     page = selectors.timeline_page(filters)
     context |= _timeline_context(request, filters, page)
     if _wants_fragment(request):
-        template += "#timeline-page" if page.cursor else "#timeline"
+        template = "includes/timeline.html#" + ("timeline-page" if page.cursor else "timeline")
     return render(request, template, context, status=status)
 
 
@@ -79,7 +79,13 @@ def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     state = selectors.story_state(story)
     # The live notice counts publications after this moment; a swapped list carries it too, so the
     # notice never announces an event the reader already has in front of them.
-    context = {"story": story, "state": state, "since": _stamp(state.newest_published_at or timezone.now())}
+    context = {
+        "story": story,
+        "state": state,
+        "since": _stamp(state.newest_published_at or timezone.now()),
+        "show_story": False,
+        "clear_url": story.get_absolute_url(),
+    }
     if not _wants_fragment(request):
         context |= {
             "whats_next": selectors.whats_next(selectors.story_expectations(story)),
@@ -170,7 +176,12 @@ def event_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def _entity_detail(request: HtmxHttpRequest, kind: str, slug: str) -> HttpResponse:
     entity_page = selectors.entity_page(kind, slug)
     filters = TimelineFilter(request.GET, scope=entity_page.events, fixed=kind)
-    context = {"entity_page": entity_page, "entity": entity_page.entity}
+    context = {
+        "entity_page": entity_page,
+        "entity": entity_page.entity,
+        "show_story": True,
+        "clear_url": request.path,
+    }
     if not _wants_fragment(request):
         context["whats_next"] = selectors.whats_next(entity_page.expectations)
     return _render_timeline(request, "events/entity_detail.html", filters, context)
