@@ -20,11 +20,13 @@ $(VENV)/.python-ok:
 
 # Installs exactly the pinned, hashed versions; re-runs only when a lock file changes.
 $(VENV)/.installed-base: requirements/base.txt $(VENV)/.python-ok
-	$(PY) -m pip install --quiet --require-hashes -r requirements/base.txt 2>&1 | grep -v "is ignored" || true
+	@echo "Installing the pinned dependencies (requirements/base.txt)..."
+	@$(PY) -m pip install --quiet --require-hashes -r requirements/base.txt 2>&1 | grep -v "is ignored" || true
 	@$(PY) -c "import django, celery, psycopg" && touch $@
 
 $(VENV)/.installed-dev: requirements/dev.txt $(VENV)/.installed-base
-	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt 2>&1 | grep -v "is ignored" || true
+	@echo "Installing the pinned development dependencies (requirements/dev.txt)..."
+	@$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt 2>&1 | grep -v "is ignored" || true
 	@$(PY) -c "import pytest, playwright" && touch $@
 
 install: $(VENV)/.installed-base
