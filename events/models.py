@@ -498,11 +498,21 @@ class Expectation(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        if self.due_on and not self.latest_on:
-            self.latest_on = dates.window_end(self.due_on, self.due_precision)
+        self.derive_latest_on()
         super().save(*args, **kwargs)
 
+    def derive_latest_on(self) -> None:
+        """Fill the latest acceptable date from the due date and its precision when none was chosen,
+        and move it with the due date when it was derived (a postponed "Feb 2022" becomes "Mar 2022")."""
+        loaded = getattr(self, "_loaded_window", None)
+        was_derived = bool(loaded and loaded[0] and loaded[2] == dates.window_end(loaded[0], loaded[1]))
+        if was_derived and (self.due_on, self.due_precision) != loaded[:2] and self.latest_on == loaded[2]:
+            self.latest_on = None
+        if self.due_on and not self.latest_on:
+            self.latest_on = dates.window_end(self.due_on, self.due_precision)
+
     def clean(self) -> None:
+        self.derive_latest_on()
         if self.latest_on and not self.due_on:
             raise ValidationError({"due_on": "Give the due date when giving a latest acceptable date."})
         if self.latest_on and self.due_on and self.latest_on < self.due_on:
@@ -514,6 +524,17 @@ class Expectation(models.Model):
                     "and only a fulfilled one does."
                 }
             )
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        # Remember the due window as loaded, to tell a derived latest date from one an editor chose.
+        instance._loaded_window = (
+            instance.__dict__.get("due_on"),
+            instance.__dict__.get("due_precision"),
+            instance.__dict__.get("latest_on"),
+        )
+        return instance
 
     @property
     def due_by(self) -> datetime.date | None:

@@ -177,3 +177,30 @@ def test_a_pending_expectation_is_overdue_as_soon_as_its_date_passes_without_any
 
 def test_an_expectation_due_today_is_not_yet_overdue():
     assert not ExpectationFactory(due_on=timezone.localdate()).is_overdue
+
+
+def test_a_derived_latest_date_moves_when_the_due_date_is_postponed():
+    expectation = ExpectationFactory(due_on=datetime.date(2022, 2, 1), due_precision=DatePrecision.MONTH)
+    expectation = Expectation.objects.get(pk=expectation.pk)
+    expectation.due_on = datetime.date(2022, 3, 1)
+    expectation.full_clean()
+    expectation.save()
+    expectation.refresh_from_db()
+    assert expectation.latest_on == datetime.date(2022, 3, 31)
+
+
+def test_a_latest_date_chosen_by_an_editor_is_kept_when_the_due_date_changes():
+    expectation = ExpectationFactory(due_on=datetime.date(2022, 2, 10), latest_on=datetime.date(2022, 2, 20))
+    expectation = Expectation.objects.get(pk=expectation.pk)
+    expectation.due_on = datetime.date(2022, 2, 12)
+    expectation.save()
+    expectation.refresh_from_db()
+    assert expectation.latest_on == datetime.date(2022, 2, 20)
+
+
+def test_removing_the_due_date_removes_a_derived_latest_date():
+    expectation = Expectation.objects.get(pk=ExpectationFactory(due_on=datetime.date(2022, 2, 10)).pk)
+    expectation.due_on = None
+    expectation.save()
+    expectation.refresh_from_db()
+    assert expectation.latest_on is None
