@@ -8,7 +8,7 @@ PORT ?= 8000
 test check-services: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker
 test check-services: export REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test lint bench lock install install-dev clean check-services
+.PHONY: demo test lint lock install install-dev clean check-services screenshots
 
 # A venv on a Python >= 3.12, rebuilt if it was made with an older one.
 $(VENV)/.python-ok:
@@ -55,3 +55,7 @@ lock: $(VENV)/.python-ok
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+
+# Retakes the README's screenshots of the demo timeline (docs/img/).
+screenshots: install-dev
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser -k fits_the_screen
