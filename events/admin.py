@@ -11,8 +11,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -370,11 +369,11 @@ class OverdueNowFilter(admin.SimpleListFilter):
         return [("yes", "Overdue"), ("no", "Not overdue")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
-        overdue = Expectation.objects.open().past_due(timezone.localdate())
+        overdue = Q(status__in=Expectation.OPEN_STATUSES, latest_on__lt=timezone.localdate())
         if self.value() == "yes":
-            return queryset.filter(pk__in=overdue.values("pk"))
+            return queryset.filter(overdue)
         if self.value() == "no":
-            return queryset.exclude(pk__in=overdue.values("pk"))
+            return queryset.exclude(overdue)
         return None
 
 
@@ -479,17 +478,7 @@ class ExpectationAdmin(VersionedHistoryAdmin):
 
     @admin.action(description="Mark selected expectations as reviewed", permissions=["change"])
     def mark_reviewed(self, request: HttpRequest, queryset: QuerySet) -> None:
-        now = timezone.now()
-        marked = 0
-        with transaction.atomic():
-            for expectation in queryset.unreviewed().select_for_update(of=("self",)).order_by("pk"):
-                expectation.reviewed_at = now
-                # A change like any other: an edit form opened before it is now stale.
-                expectation.version += 1
-                expectation._history_user = request.user
-                expectation._change_reason = "Marked as reviewed"
-                expectation.save()
-                marked += 1
+        marked = services.mark_reviewed(expectations=queryset, by=request.user)
         self.message_user(request, f"Marked {marked} expectation{'s' if marked != 1 else ''} as reviewed.")
 
 

@@ -395,7 +395,7 @@ class Correction(models.Model):
 class ExpectationQuerySet(models.QuerySet):
     def open(self) -> "ExpectationQuerySet":
         """Still waiting for the event that would fulfil them (pending, or flagged overdue)."""
-        return self.filter(status__in=[Expectation.Status.PENDING, Expectation.Status.OVERDUE])
+        return self.filter(status__in=Expectation.OPEN_STATUSES)
 
     def pending(self) -> "ExpectationQuerySet":
         return self.filter(status=Expectation.Status.PENDING)
@@ -517,6 +517,8 @@ class Expectation(models.Model):
             raise ValidationError({"due_on": "Give the due date when giving a latest acceptable date."})
         if self.latest_on and self.due_on and self.latest_on < self.due_on:
             raise ValidationError({"latest_on": "The latest acceptable date cannot be before the due date."})
+        if self.fulfilled_by_id and self.story_id and not self.can_be_fulfilled_by(self.fulfilled_by):
+            raise ValidationError({"fulfilled_by": self.FOREIGN_FULFILMENT})
         if (self.status == self.Status.FULFILLED) != bool(self.fulfilled_by_id):
             raise ValidationError(
                 {
@@ -536,15 +538,19 @@ class Expectation(models.Model):
         )
         return instance
 
+    OPEN_STATUSES = (ExpectationStatus.PENDING, ExpectationStatus.OVERDUE)
+    FOREIGN_FULFILMENT = "An expectation can only be fulfilled by an event of its own story."
+
+    def can_be_fulfilled_by(self, event: "Event") -> bool:
+        return event.story_id == self.story_id
+
     @property
     def due_by(self) -> datetime.date | None:
         return self.latest_on
 
     def is_overdue_on(self, today: datetime.date) -> bool:
         """Overdue from its dates alone: readers see it as soon as the date passes, job or no job."""
-        return self.status in (self.Status.PENDING, self.Status.OVERDUE) and bool(
-            self.latest_on and self.latest_on < today
-        )
+        return self.status in self.OPEN_STATUSES and bool(self.latest_on and self.latest_on < today)
 
     @property
     def is_overdue(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -89,13 +89,13 @@ def fulfil_expectation(*, expectation: Expectation, event: Event, by: AbstractBa
     expectation = Expectation.objects.select_for_update().get(pk=expectation.pk)
     if expectation.status == Expectation.Status.FULFILLED and expectation.fulfilled_by_id == event.pk:
         return expectation
-    if expectation.status not in (Expectation.Status.PENDING, Expectation.Status.OVERDUE):
+    if expectation.status not in Expectation.OPEN_STATUSES:
         raise ApplicationError(
             f"“{expectation.title}” is {expectation.get_status_display().lower()}; "
             "only a pending or overdue expectation can be fulfilled."
         )
-    if event.story_id != expectation.story_id:
-        raise ApplicationError("An expectation can only be fulfilled by an event of its own story.")
+    if not expectation.can_be_fulfilled_by(event):
+        raise ApplicationError(Expectation.FOREIGN_FULFILMENT)
     expectation.status = Expectation.Status.FULFILLED
     expectation.fulfilled_by = event
     expectation.resolved_at = timezone.now()
@@ -114,7 +114,7 @@ def cancel_expectation(
     target = Expectation.Status.SUPERSEDED if superseded else Expectation.Status.CANCELLED
     if expectation.status == target:
         return expectation
-    if expectation.status not in (Expectation.Status.PENDING, Expectation.Status.OVERDUE):
+    if expectation.status not in Expectation.OPEN_STATUSES:
         raise ApplicationError(f"“{expectation.title}” is already {expectation.get_status_display().lower()}.")
     expectation.status = target
     expectation.resolved_at = timezone.now()
@@ -123,6 +123,22 @@ def cancel_expectation(
     _set_history_user(expectation, by)
     expectation.save()
     return expectation
+
+
+@transaction.atomic
+def mark_reviewed(*, expectations: QuerySet, by: AbstractBaseUser | None = None) -> int:
+    """An editor has looked at these expectations. Each is a change like any other: recorded in
+    history, and an edit form opened before it is now stale. Returns how many were unreviewed."""
+    now = timezone.now()
+    marked = 0
+    for expectation in expectations.unreviewed().select_for_update(of=("self",)).order_by("pk"):
+        expectation.reviewed_at = now
+        expectation.version += 1
+        expectation._change_reason = "Marked as reviewed"
+        _set_history_user(expectation, by)
+        expectation.save()
+        marked += 1
+    return marked
 
 
 @transaction.atomic
