@@ -1,7 +1,7 @@
 """Dates that carry their precision, and how readers see them.
 
 A time is stored in UTC and shown in the zone of the place it happened (else the site's zone), at the
-precision it is known: "7 Feb 2022, 18:00 MSK", "7 Feb 2022", "Feb 2022", "around 10 Feb 2022".
+precision it is known: "7 Feb 2022, 18:00 MSK", "7 Feb 2022", "Feb 2022", "2022", "around 10 Feb 2022".
 A date known only to the day, month or roughly is a calendar date, not an instant: it is stored at noon
 UTC on that day (the first of the month for a month) and read back from UTC, so it never slips to a
 neighbouring day whatever zone it is shown in.
@@ -13,7 +13,7 @@ import zoneinfo
 
 from django.utils import timezone
 
-EXACT, DAY, MONTH, APPROXIMATE = "exact", "day", "month", "approximate"
+EXACT, DAY, MONTH, YEAR, APPROXIMATE = "exact", "day", "month", "year", "approximate"
 
 # How long after an approximate due date an expectation still counts as on time.
 APPROXIMATE_GRACE = datetime.timedelta(days=7)
@@ -33,6 +33,8 @@ def _day(value: datetime.date) -> str:
 
 
 def format_date(value: datetime.date, precision: str) -> str:
+    if precision == YEAR:
+        return str(value.year)
     if precision == MONTH:
         return f"{value:%b %Y}"
     if precision == APPROXIMATE:
@@ -76,13 +78,17 @@ def format_span(
 
 def anchor(day: datetime.date, precision: str) -> datetime.datetime:
     """The stored instant of a date known only at `precision` (an exact time is stored as it is)."""
-    if precision == MONTH:
+    if precision == YEAR:
+        day = day.replace(month=1, day=1)
+    elif precision == MONTH:
         day = day.replace(day=1)
     return datetime.datetime.combine(day, datetime.time(12, 0), datetime.UTC)
 
 
 def window_end(due_on: datetime.date, precision: str) -> datetime.date:
     """The last date on which something due on `due_on` (at `precision`) is still on time."""
+    if precision == YEAR:
+        return due_on.replace(month=12, day=31)
     if precision == MONTH:
         return due_on.replace(day=calendar.monthrange(due_on.year, due_on.month)[1])
     if precision == APPROXIMATE:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import dates
+from .text import render_markdown
 
 
 def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
@@ -34,6 +35,7 @@ class DatePrecision(models.TextChoices):
     EXACT = "exact", "Exact time"
     DAY = "day", "Day"
     MONTH = "month", "Month"
+    YEAR = "year", "Year"
     APPROXIMATE = "approximate", "Approximate"
 
 
@@ -231,6 +233,8 @@ class Event(models.Model):
     title = models.CharField(max_length=250)
     slug = models.SlugField(max_length=250, unique=True)
     summary = models.TextField(blank=True, help_text="Markdown. Rendered and sanitised for readers.")
+    # The summary rendered and sanitised once, when saved: pages never run Markdown per view.
+    summary_html = models.TextField(blank=True, editable=False)
     start = models.DateTimeField(help_text="Stored in UTC.")
     start_precision = models.CharField(max_length=12, choices=DatePrecision, default=DatePrecision.EXACT)
     end = models.DateTimeField(null=True, blank=True)
@@ -288,6 +292,13 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.summary_html = render_markdown(self.summary)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "summary" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "summary_html"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("events:event_detail", args=[self.slug])
@@ -461,6 +472,8 @@ class Expectation(models.Model):
     # "Unreviewed" (no editor has looked since it was raised or flagged) is a separate fact from overdue.
     reviewed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Why it was cancelled or superseded, or why its due date moved: an editor's words.
+    status_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)

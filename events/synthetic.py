@@ -6,10 +6,12 @@ so it reads as live, and what is pending or overdue holds when it is read. The a
 and forums are a fixed pool shared by every synthetic story (slugs starting "syn-"), never the demo's.
 
 Bulk writes send no signals, so generating leaves no history rows: the history is the editors' record,
-and a synthetic story has no editors.
+and a synthetic story has no editors. Nor do they call `Event.save()`, so each event's `summary_html`
+is rendered here; the summaries are a few hundred combinations of topics, each rendered once.
 """
 
 import datetime
+import functools
 import random
 from decimal import Decimal
 
@@ -35,6 +37,7 @@ from .models import (
     Subscriber,
     Topic,
 )
+from .text import render_markdown
 
 BATCH_SIZE = 2000
 SUBSCRIBER_DOMAIN = "synthetic.example.org"
@@ -239,6 +242,7 @@ def _create_events(rng, story, count, midnight, actors, places, topics, forums) 
     moments = [midnight - span * (1 - x) for x in offsets]
     moments += sorted(midnight + datetime.timedelta(days=30) * rng.random() for _ in range(scheduled))
 
+    render = functools.cache(render_markdown)
     rows, extras = [], []
     for i, moment in enumerate(moments):
         kind = _weighted(rng, _KINDS)
@@ -268,17 +272,20 @@ def _create_events(rng, story, count, midnight, actors, places, topics, forums) 
         published_at = None if draft else min(start + datetime.timedelta(minutes=rng.randint(5, 180)), midnight)
         if future:
             published_at = midnight - datetime.timedelta(minutes=rng.randint(1, 600))
+        # Built from the topics alone (the title is shown beside it), so the same few summaries recur.
+        summary = (
+            f"Talks covered **{event_topics[0].name.lower()}**"
+            + (f" and {event_topics[1].name.lower()}" if len(event_topics) > 1 else "")
+            + "."
+        )
         rows.append(
             Event(
                 story=story,
                 kind=kind,
                 title=title,
                 slug=f"{story.slug}-e{i + 1}",
-                summary=(
-                    f"{title}. Talks covered **{event_topics[0].name.lower()}**"
-                    + (f" and {event_topics[1].name.lower()}" if len(event_topics) > 1 else "")
-                    + f". Synthetic development {i + 1}."
-                ),
+                summary=summary,
+                summary_html=render(summary),
                 start=start,
                 start_precision=precision,
                 place=place,

@@ -1,4 +1,9 @@
-"""Template filters and tags for the readers' pages: Markdown summaries and structured data."""
+"""Template filters and tags for the readers' pages: summaries and structured data.
+
+An event's summary is shown from `summary_html`, rendered and sanitised once when the event was saved
+(`stored_html`, `plain_from_html`). `markdown` and `plain` render Markdown on every call: they are for
+texts that have no stored HTML (a story's summary, an actor's description).
+"""
 
 import json
 from typing import Any
@@ -8,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from ..models import Actor, Event
-from ..text import plain_text, render_markdown
+from ..text import html_to_plain, plain_text, render_markdown
 
 register = template.Library()
 
@@ -24,14 +29,26 @@ _SCHEMA_STATUS = {
 
 
 @register.filter
+def stored_html(html: str) -> SafeString:
+    """HTML stored by render_markdown (`event.summary_html`), which nh3 sanitised when it was saved."""
+    return mark_safe(html)
+
+
+@register.filter
+def plain_from_html(html: str, length: int = 160) -> str:
+    """Stored, sanitised HTML as plain text of at most `length` characters, rendering no Markdown."""
+    return html_to_plain(html, int(length))
+
+
+@register.filter
 def markdown(text: str) -> SafeString:
-    """A Markdown summary as sanitised HTML."""
+    """A Markdown text as sanitised HTML, rendered now."""
     return render_markdown(text)
 
 
 @register.filter
 def plain(text: str, length: int = 160) -> str:
-    """A Markdown summary as plain text of at most `length` characters."""
+    """A Markdown text as plain text of at most `length` characters, rendered now."""
     return plain_text(text, int(length))
 
 
@@ -48,8 +65,9 @@ def event_schema(event: Event, url: str) -> dict[str, Any]:
     }
     if event.end:
         data["endDate"] = event.end.isoformat()
-    if event.summary:
-        data["description"] = plain_text(event.summary, 300)
+    description = html_to_plain(event.summary_html, 300)
+    if description:
+        data["description"] = description
     if event.place_id:
         place: dict[str, Any] = {"@type": "Place", "name": event.place.name}
         if event.place.country:
