@@ -52,8 +52,8 @@ def test_migrate_against_a_missing_database_says_so_in_one_line():
 
 
 @pytest.mark.parametrize("command", ["check", "migrate", "showmigrations"])
-def test_a_production_start_without_a_secret_key_is_one_error_line_naming_it(command):
-    result = manage(command, unset=("SECRET_KEY",))
+def test_a_production_start_without_a_secret_key_is_one_error_line_naming_it(command, tmp_path):
+    result = manage(command, unset=("SECRET_KEY",), VAR_DIR=str(tmp_path))
 
     line = assert_one_error_line(result)
     assert "SECRET_KEY" in line
@@ -64,3 +64,24 @@ def test_a_command_that_needs_no_database_still_runs_when_the_database_is_unreac
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+# What the demo's checkout has while `make demo` runs: no variables, its key and SQLite in var/.
+DEMO_UNSET = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_DIR")
+
+
+def test_in_the_demo_s_checkout_manage_py_runs_with_the_key_in_var_and_nothing_set(tmp_path):
+    (tmp_path / "secret-key").write_text("a-key-the-demo-made-" + "x" * 40 + "\n")
+
+    result = manage("check", unset=DEMO_UNSET, VAR_DIR=str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_without_the_demo_s_key_file_manage_py_refuses_in_one_line_naming_secret_key(tmp_path):
+    result = manage("check", unset=DEMO_UNSET, VAR_DIR=str(tmp_path))
+
+    line = assert_one_error_line(result)
+    assert "SECRET_KEY" in line
+    assert str(tmp_path / "secret-key") in line

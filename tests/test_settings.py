@@ -69,15 +69,45 @@ def production_environment() -> dict[str, str]:
     }
 
 
-def test_production_settings_refuse_to_start_without_a_secret_key():
-    result = run_python("-c", "import django; django.setup()")
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+    result = run_python("-c", "import django; django.setup()", VAR_DIR=str(tmp_path))
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 
 
-def test_an_empty_secret_key_counts_as_none():
-    result = run_python("-c", "import django; django.setup()", SECRET_KEY="")
+def test_an_empty_secret_key_counts_as_none(tmp_path):
+    result = run_python("-c", "import django; django.setup()", SECRET_KEY="", VAR_DIR=str(tmp_path))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+_PRINT_SECRET_KEY = "import django; django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+
+
+def test_without_secret_key_settings_use_the_key_the_demo_keeps_in_var(tmp_path):
+    (tmp_path / "secret-key").write_text("the-demo-s-own-key\n")
+
+    result = run_python("-c", _PRINT_SECRET_KEY, VAR_DIR=str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "the-demo-s-own-key"
+
+
+def test_secret_key_in_the_environment_wins_over_the_demo_s_file(tmp_path):
+    (tmp_path / "secret-key").write_text("the-demo-s-own-key\n")
+
+    result = run_python("-c", _PRINT_SECRET_KEY, SECRET_KEY="from-the-environment", VAR_DIR=str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "from-the-environment"
+
+
+def test_an_empty_key_file_counts_as_no_key(tmp_path):
+    (tmp_path / "secret-key").write_text("\n")
+
+    result = run_python("-c", "import django; django.setup()", VAR_DIR=str(tmp_path))
 
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr

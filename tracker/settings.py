@@ -6,6 +6,7 @@ DATABASE_URL switches to PostgreSQL, REDIS_URL to a Redis broker and cache. The 
 every variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,11 +22,18 @@ env = environ.Env()
 DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
+_secret_key_file = VAR_DIR / "secret-key"
+if not SECRET_KEY and _secret_key_file.is_file():
+    # The key `make demo` keeps in var/, so manage.py in the demo's checkout works with nothing set.
+    try:
+        SECRET_KEY = _secret_key_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(f"SECRET_KEY is not set and {_secret_key_file} cannot be read: {exc}") from exc
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set: production settings refuse to start without one "
-            "(set SECRET_KEY, or DEBUG=1 for local development)."
+            f"SECRET_KEY is not set and {_secret_key_file} holds none: production settings refuse to start "
+            "without one (set SECRET_KEY, or DEBUG=1 for local development)."
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"
 
@@ -51,6 +59,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "simple_history",
+    "axes",
     "events",
 ]
 
@@ -67,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as axes requires: it turns a lockout flagged during the view into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -83,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "events.context_processors.desk",
             ],
         },
     },
@@ -206,8 +218,34 @@ STORAGES = {
 }
 
 # --- Auth -----------------------------------------------------------------------------------------
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "desk:home"
+LOGOUT_REDIRECT_URL = "events:story_list"
+# Members of this group may use the desk (/desk/); others who log in get 403 there.
 EDITORS_GROUP = "editors"
+AUTHENTICATION_BACKENDS = [
+    # Refuses every login, right password or not, while its account or its address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed logins (ours and the admin's) are counted per account and per client address, separately:
+# either reaching the limit locks it out for the cool-off (in minutes); a success forgets the account's.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_TIME", default=15.0))
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME.total_seconds() < 1:
+    raise ImproperlyConfigured("AXES_FAILURE_LIMIT and AXES_COOLOFF_TIME (minutes) must be positive.")
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# No startup line: every manage.py command would print it on stderr, the commands' error channel.
+AXES_VERBOSE = False
+AXES_HANDLER = "tracker.accounts.AccessAttemptHandler"
+AXES_LOCKOUT_CALLABLE = "tracker.accounts.lockout_response"
+# Behind a proxy the client's address is the one the proxy appended to X-Forwarded-For; else the peer's.
+AXES_CLIENT_IP_CALLABLE = (
+    "tracker.accounts.client_address_behind_proxy"
+    if env.bool("BEHIND_PROXY", default=False)
+    else "tracker.accounts.client_address"
+)
 
 # --- Security -------------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SITE_IS_HTTPS)
@@ -253,10 +291,14 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # Failures and lockouts only, not two lines per successful login.
+        "axes": {"level": "WARNING"},
     },
 }
 
 # --- The tracker's own knobs ----------------------------------------------------------------------
 TIMELINE_PAGE_SIZE = env.int("TIMELINE_PAGE_SIZE", default=50)
+# A developing story with no development for this many days is shown to editors as gone quiet.
+QUIET_STORY_DAYS = env.int("QUIET_STORY_DAYS", default=7)
 # How often an open timeline asks whether anything new was published (slower in a hidden tab).
 LIVE_NOTICE_POLL_SECONDS = env.int("LIVE_NOTICE_POLL_SECONDS", default=10)
