@@ -1,4 +1,4 @@
-"""Forms for editors.
+"""The optimistic lock of every edit form.
 
 `VersionedModelForm` is the optimistic lock of every edit form: it carries the version the editor
 loaded and refuses to save over a newer one, so two editors never silently overwrite each other.
@@ -8,8 +8,15 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
-from .models import Event, Expectation
+from .. import services
+
+
+def stale_message(error: "services.StaleVersionError") -> str:
+    """The refusal of a stale save, with each field the other editor changed and its new value."""
+    changed = "; ".join(_("%(label)s is now “%(new)s”") % {"label": c.label, "new": c.new} for c in error.changes)
+    return f"{error} {_('Their changes:')} {changed}." if changed else str(error)
 
 
 class VersionedModelForm(forms.ModelForm):
@@ -21,7 +28,7 @@ class VersionedModelForm(forms.ModelForm):
     the write and a concurrent save waits, then finds the new version and is refused.
     """
 
-    stale_message = "This %(name)s was changed by someone else since you opened it; reload and apply your change again."
+    stale: "services.StaleVersionError | None" = None
 
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
@@ -41,57 +48,25 @@ class VersionedModelForm(forms.ModelForm):
         loaded = cleaned_data.get("loaded_version")
         if not self.is_change or loaded is None:
             return cleaned_data
-        manager = type(self.instance)._default_manager
-        current = manager.select_for_update().filter(pk=self.instance.pk).values_list("version", flat=True).first()
-        name = self.instance._meta.verbose_name
-        if current is None:
-            raise ValidationError("This %(name)s was deleted since you opened it.", code="gone", params={"name": name})
-        if current != loaded:
-            raise ValidationError(self.stale_message, code="stale", params={"name": name})
+        model = type(self.instance)
+        try:
+            services.lock_for_edit(model, self.instance.pk, loaded)
+        except model.DoesNotExist:
+            raise ValidationError(
+                _("This %(name)s was deleted since you opened it."),
+                code="gone",
+                params={"name": model._meta.verbose_name},
+            ) from None
+        except services.StaleVersionError as error:
+            self.stale = error
+            # The form shown again carries the version now saved, so that saving it once more (the
+            # editor has seen what changed) is a deliberate overwrite, not a second refusal.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("loaded_version")] = error.current.version
+            raise ValidationError(stale_message(error), code="stale") from None
         return cleaned_data
 
     def save(self, commit: bool = True) -> Any:
         if self.is_change:
             self.instance.version = self.cleaned_data["loaded_version"] + 1
         return super().save(commit=commit)
-
-
-class EventAdminForm(VersionedModelForm):
-    class Meta:
-        model = Event
-        # Not `version`: the form moves it forward itself. Publication goes through publish_event.
-        fields = [
-            "story",
-            "kind",
-            "title",
-            "slug",
-            "summary",
-            "start",
-            "start_precision",
-            "end",
-            "end_precision",
-            "place",
-            "forum",
-            "status",
-            "topics",
-        ]
-
-
-class ExpectationAdminForm(VersionedModelForm):
-    class Meta:
-        model = Expectation
-        fields = [
-            "story",
-            "title",
-            "slug",
-            "description",
-            "raised_by",
-            "expected_actors",
-            "place",
-            "topics",
-            "due_on",
-            "due_precision",
-            "latest_on",
-            "status",
-            "fulfilled_by",
-        ]
