@@ -56,6 +56,6 @@ lock: $(VENV)/.python-ok
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
 
-# Retakes the README's screenshots of the demo timeline (docs/img/).
+# Retakes the README's screenshots of the demo timeline and the desk (docs/img/).
 screenshots: install-dev
-	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser -k fits_the_screen
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser -k "fits_the_screen or raises_an_expectation"

@@ -7,3 +7,26 @@ def _empty_cache():
     """Each test starts with an empty cache (Redis db 15 is the suite's own)."""
     cache.clear()
     yield
+
+
+@pytest.fixture
+def editors_group(db):
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+
+    return Group.objects.get_or_create(name=settings.EDITORS_GROUP)[0]
+
+
+@pytest.fixture
+def editor(editors_group):
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="desk-editor")
+    user.groups.add(editors_group)
+    return user
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client

@@ -1,10 +1,16 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from events.views import health
+from tracker import accounts
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("desk/", include("events.desk_urls")),
+    # Logging in and out only: no password reset, as the site sends editors no account mail.
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("events.urls")),
 ]

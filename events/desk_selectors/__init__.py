@@ -1,0 +1,1 @@
+"""Reads for the editors' desk, by capability: expectations.py, home.py."""
