@@ -42,6 +42,5 @@ urlpatterns = [
         name="expectation_restore",
     ),
     path("lookups/actors/", lookups.actor_suggestions, name="actor_suggestions"),
-    path("lookups/events/", lookups.event_suggestions, name="event_suggestions"),
     path("preview/", lookups.markdown_preview, name="markdown_preview"),
 ]

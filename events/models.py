@@ -288,6 +288,13 @@ class Event(models.Model):
             models.Index(fields=["story", "-published_at"], name="event_story_published_idx"),
             models.Index(fields=["place", "-start"], name="event_place_start_idx"),
             models.Index(fields=["story", "-updated_at"], name="event_story_updated_idx"),
+            # The desk: drafts and all events, the most recently changed first.
+            models.Index(
+                fields=["-updated_at", "-id"], name="event_drafts_changed_idx", condition=Q(publication="draft")
+            ),
+            models.Index(fields=["-updated_at", "-id"], name="event_changed_idx"),
+            # Drafts and published events of a story by date: finding the event that fulfilled an expectation.
+            models.Index(fields=["story", "-start", "-id"], name="event_story_start_idx"),
         ]
 
     def __str__(self) -> str:

@@ -447,8 +447,11 @@ def test_after_a_stale_refusal_saving_the_shown_form_again_goes_through(admin_cl
     data = _form_data(admin_client.get(_url(Event, "change", event.pk)))
     Event.objects.filter(pk=event.pk).update(title="Their title", version=2)
     refused = admin_client.post(_url(Event, "change", event.pk), {**data, "title": "My title"})
+    shown_version = refused.context["adminform"].form["loaded_version"].value()
 
-    again = admin_client.post(_url(Event, "change", event.pk), _form_data(refused))
+    again = admin_client.post(
+        _url(Event, "change", event.pk), {**data, "title": "My title", "loaded_version": shown_version}
+    )
 
     assert again.status_code == 302
     event.refresh_from_db()

@@ -9,13 +9,13 @@ or a panel costs the same few queries for 6 items or 600.
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from ..models import Event, Expectation, Story
-from ..selectors import SEARCH_CONFIG, event_search_vector
+from ..selectors import event_search_vector, prefix_search_query
 
 PAGE_SIZE = 50
 DUE_SOON_DAYS = 14
@@ -147,20 +147,35 @@ def latest_history(expectation: Expectation, *, limit: int = HISTORY_SHOWN) -> l
     return list(expectation.history.select_related("history_user").order_by("-history_date", "-history_id")[:limit])
 
 
+# Fewer matches than this are sorted from the full-text index; more are found walking the date index.
+RARE_MATCHES = 1000
+
+
 def fulfilment_candidates(expectation: Expectation, *, q: str = "", limit: int = CANDIDATES_LIMIT) -> list[Event]:
     """Events of the expectation's own story that may have fulfilled it, newest first, drafts included
     (an editor may link a development not yet published).
 
-    With `q`: those whose title contains it or that match it in full-text search. Without: those dated
+    With `q`: those whose title or summary have words starting with the words typed (full-text,
+    indexed). Without: those dated
     after the event that raised it (all of the story's when none did)."""
     events = Event.objects.filter(story_id=expectation.story_id).select_related("place")
-    q = q.strip()
-    if q:
-        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-        events = events.alias(document=event_search_vector()).filter(Q(title__icontains=q) | Q(document=query))
-    elif expectation.raised_by_id:
-        events = events.filter(start__gt=expectation.raised_by.start)
-    return list(events.order_by("-start", "-id")[:limit])
+    if q.strip() and connection.vendor != "postgresql":
+        # The embedded SQLite default has no full-text index: every typed word in title or summary.
+        for word in q.split()[:8]:
+            events = events.filter(Q(title__icontains=word) | Q(summary__icontains=word))
+        return list(events.order_by("-start", "-id")[:limit])
+    query = prefix_search_query(q)
+    if query is None:
+        if expectation.raised_by_id:
+            events = events.filter(start__gt=expectation.raised_by.start)
+        return list(events.order_by("-start", "-id")[:limit])
+    matches = events.alias(document=event_search_vector()).filter(document=query)
+    # Newest first either way, but by the plan that is cheap for this query: for a few matches, take
+    # them all from the GIN index and sort them (NULLS LAST keeps PostgreSQL off the date index); for
+    # many, walk the (story, -start) index, where matches come thick and the first ten are near.
+    few = matches.order_by()[:RARE_MATCHES].count() < RARE_MATCHES
+    order = [F("start").desc(nulls_last=True), "-id"] if few else ["-start", "-id"]
+    return list(matches.order_by(*order)[:limit])
 
 
 def event_of_story(expectation: Expectation, event_id: int) -> Event | None:

@@ -1,4 +1,5 @@
-"""As-you-type suggestions for the desk's forms, and the live preview of a Markdown summary."""
+"""As-you-type suggestions of actors for the desk's forms, and the live preview of a Markdown summary.
+(The events that may fulfil an expectation are found on its own page: views/desk/expectations.py.)"""
 
 import zoneinfo
 from functools import cache
@@ -6,11 +7,10 @@ from functools import cache
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.utils.html import format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
-from ...models import Actor, Event
+from ...models import Actor
 from ...permissions import editor_required
 from ...text import render_markdown
 from ..public import HtmxHttpRequest
@@ -47,19 +47,6 @@ def actor_suggestions(request: HtmxHttpRequest) -> HttpResponse:
         )
     rows = actors.values_list("name", "description")[:SUGGESTIONS]
     return HttpResponse(format_html_join("", '<option value="{}">{}</option>', rows))
-
-
-@require_GET
-@editor_required
-def event_suggestions(request: HtmxHttpRequest) -> HttpResponse:
-    """Events of a story (`story=<slug>`) whose title contains what is typed (`q`), newest first."""
-    typed = request.GET.get("q", "").strip()[:100]
-    events = (
-        Event.objects.filter(story__slug=request.GET.get("story", "")).select_related("place").order_by("-start", "-id")
-    )
-    if typed:
-        events = events.filter(title__icontains=typed)
-    return render(request, "desk/includes/event_suggestions.html", {"events": events[:SUGGESTIONS]})
 
 
 @require_POST
