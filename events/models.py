@@ -64,6 +64,8 @@ class Story(models.Model):
     status = models.CharField(max_length=20, choices=Status, default=Status.DEVELOPING)
     # Kept by services when an event is published, so the front page sorts without aggregating.
     last_development_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When editors were last told it had gone quiet: told once per quiet spell, not once a day.
+    quiet_nudged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -249,6 +251,9 @@ class Event(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Where an imported event came from (a TimelineJS unique_id, or a hash of its row), so that
+    # importing the same file twice creates nothing new. Blank for events logged on the desk.
+    external_id = models.CharField(max_length=200, blank=True, editable=False)
     # Optimistic locking: an edit names the version it started from; services refuse a stale one.
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
@@ -275,6 +280,9 @@ class Event(models.Model):
                 name="event_published_has_published_at",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="event_version_positive"),
+            models.UniqueConstraint(
+                fields=["story", "external_id"], condition=~Q(external_id=""), name="event_external_id_unique"
+            ),
         ]
         indexes = [
             # The timeline: a story's published events, newest first, keyset on (start, id).
@@ -670,6 +678,7 @@ class DigestDelivery(models.Model):
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=[("digest", "Digest"), ("alert", "Alert")], default="digest")
     claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     item_count = models.PositiveIntegerField(default=0)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("desk/", include("events.desk_urls")),
+    path("subscribe/", include("events.subscribe_urls")),
     # Logging in and out only: no password reset, as the site sends editors no account mail.
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
