@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import dates
 from ..models import Actor, DatePrecision, Event, Expectation, Place, Story, Topic
+from ..services.expectations import EDITABLE
 from .versioned import VersionedModelForm
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -54,18 +55,8 @@ class ExpectationForm(VersionedModelForm):
 
     class Meta:
         model = Expectation
-        fields = [
-            "story",
-            "title",
-            "description",
-            "raised_by",
-            "expected_actors",
-            "place",
-            "topics",
-            "due_on",
-            "due_precision",
-            "latest_on",
-        ]
+        # Exactly what services.expectations.update_expectation may change.
+        fields = list(EDITABLE)
         labels = {
             "story": gettext_lazy("Story"),
             "title": gettext_lazy("Title"),
