@@ -97,6 +97,8 @@ class TimelineFilter(django_filters.FilterSet):
         return queryset.filter(start__gte=_start_of(value))
 
     def filter_to(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
+        if value >= datetime.date.max:
+            return queryset  # The end of the calendar bounds nothing (and has no next day).
         return queryset.filter(start__lt=_start_of(value + datetime.timedelta(days=1)))
 
     def keep(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -138,6 +140,15 @@ class TimelineFilter(django_filters.FilterSet):
                 start, end = cleaned.get("from_date"), cleaned.get("to_date")
                 if start and end and end < start:
                     self.add_error("to_date", "The end of the date range is before its start.")
+                after = cleaned.get("after")
+                if after:
+                    # A page of search results continues by rank, a plain timeline by date: a cursor
+                    # of one kind on the other would order by a rank that is not there.
+                    searching = bool((cleaned.get("q") or "").strip()) and connection.vendor == "postgresql"
+                    if (selectors.Cursor.parse(after).rank is not None) != searching:
+                        self.add_error(
+                            "after", "This link to older events is damaged. Start again from the newest events."
+                        )
                 return cleaned
 
         return TimelineFilterForm

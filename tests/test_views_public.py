@@ -167,6 +167,17 @@ def test_a_damaged_older_events_link_is_a_400(client, story):
     assert client.get(story.get_absolute_url(), {"after": "2022-99-99~x"}).status_code == 400
 
 
+def test_a_search_results_link_without_the_search_is_a_400_not_an_error(client, story):
+    ranked_cursor = "0.5~2022-02-07T12:00:00.000000Z~1"
+    assert client.get(story.get_absolute_url(), {"after": ranked_cursor}).status_code == 400
+    plain_cursor = "2022-02-07T12:00:00.000000Z~1"
+    assert client.get(story.get_absolute_url(), {"after": plain_cursor, "q": "talks"}).status_code == 400
+
+
+def test_the_last_day_of_the_calendar_as_the_end_of_the_range_bounds_nothing(client, story):
+    assert client.get(story.get_absolute_url(), {"to_date": "9999-12-31"}).status_code == 200
+
+
 def test_an_unknown_story_is_a_404_with_the_sites_page(client):
     response = client.get("/stories/no-such-story/")
     assert response.status_code == 404
