@@ -7,7 +7,7 @@ decorator is still closed, and an anonymous visitor is sent to log in before any
 from django.urls import path as django_path
 
 from .permissions import editor_required
-from .views.desk import events, expectations, history, home, lookups
+from .views.desk import events, expectations, history, home, imports, lookups
 
 app_name = "desk"
 
@@ -43,4 +43,5 @@ urlpatterns = [
     ),
     path("lookups/actors/", lookups.actor_suggestions, name="actor_suggestions"),
     path("preview/", lookups.markdown_preview, name="markdown_preview"),
+    path("imports/", imports.import_timeline, name="import_timeline"),
 ]

@@ -66,8 +66,14 @@ def render_markdown(text: str) -> SafeString:
     if not text:
         return mark_safe("")
     rendered = markdown.markdown(text, extensions=_MARKDOWN_EXTENSIONS, output_format="html")
+    return sanitise_html(rendered)
+
+
+def sanitise_html(html_text: str) -> SafeString:
+    """HTML from elsewhere (an imported timeline's text) cut down to what a summary may hold: the
+    same allow-list as rendered Markdown, so it cannot carry script, styles or event handlers either."""
     clean = nh3.clean(
-        rendered,
+        html_text,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=_allowed_url,

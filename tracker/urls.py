@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from events.api import api, unknown_url
 from events.views import health
 from tracker import accounts
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("desk/", include("events.desk_urls")),
     path("subscribe/", include("events.subscribe_urls")),
+    path("api/", api.urls),
+    re_path(r"^api/", unknown_url, name="api_unknown_url"),  # JSON, not the site's HTML 404
     # Logging in and out only: no password reset, as the site sends editors no account mail.
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

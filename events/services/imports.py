@@ -1,0 +1,232 @@
+"""Importing a TimelineJS timeline (read by events.imports) into a story, all or nothing.
+
+`plan_import` says what an import would do without writing (the dry run and the desk's preview);
+`import_timeline` does it in one transaction: it creates the story when it is missing (its title and
+summary from the file's title, its `last_development_at` the latest imported event's date), then the
+events in batches with bulk_create, their sources and one history entry each ("Imported from FILE",
+by the editor), rather than one save per event. bulk_create skips `Event.save()`: `summary_html` is
+the summary itself, the sanitised HTML that render_markdown gives back unchanged (see
+events.imports.summary_from_html). Events are drafts, or published at once with `publish`
+(publication time: now; an existing story's last_development_at is then kept by touch_story).
+It queues no immediate alerts itself (a backfill of history is seldom news), but the events are
+published now, so the story's subscribers' next digest counts them.
+
+An event already in the story is "unchanged" and left as the editors have it: one with the same
+external id (a previous import of the file), or, for a slide with a unique_id, the event whose slug it
+is (the story's own TimelineJS export imported back into it).
+"""
+
+import datetime
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from simple_history.utils import get_history_manager_for_model
+
+from ..imports import ImportedEvent, Progress, Timeline
+from ..models import Event, Source, Story
+from .base import ApplicationError, touch_story
+
+BATCH_SIZE = 2000
+# How many slugs one query looks up (a bounded IN list or OR of prefixes).
+LOOKUP_CHUNK = 500
+_SLUG_MAX = Event._meta.get_field("slug").max_length
+_STORY_SLUG_MAX = Story._meta.get_field("slug").max_length
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    story: Story | None  # None: the import creates it
+    slug: str
+    story_title: str
+    to_create: list[ImportedEvent]
+    unchanged: list[ImportedEvent]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    story: Story
+    story_created: bool
+    created: int
+    unchanged: int
+
+
+def _chunks[T](items: list[T], size: int) -> Iterator[list[T]]:
+    for at in range(0, len(items), size):
+        yield items[at : at + size]
+
+
+def _title_from_slug(slug: str) -> str:
+    return slug.replace("-", " ").replace("_", " ").strip().capitalize() or slug
+
+
+def check_story_slug(slug: str) -> None:
+    """Refuse a slug no story could have (ApplicationError), before reading a whole file for it."""
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise ApplicationError(
+            _("“%(slug)s” is not a valid story slug (use letters, numbers, hyphens and underscores)") % {"slug": slug}
+        ) from None
+    if len(slug) > _STORY_SLUG_MAX:
+        raise ApplicationError(_("the story slug is %(length)s characters long; %(max)s at most") % {
+            "length": len(slug), "max": _STORY_SLUG_MAX
+        })  # fmt: skip
+
+
+def plan_import(*, timeline: Timeline, story_slug: str, lock: bool = False) -> ImportPlan:
+    """What importing `timeline` into the story `story_slug` would create, and what it already has.
+    Reads only: one query for the story and one per LOOKUP_CHUNK events."""
+    check_story_slug(story_slug)
+    stories = Story.objects.select_for_update() if lock else Story.objects
+    story = stories.filter(slug=story_slug).first()
+    title = (timeline.title.title if timeline.title else "") or _title_from_slug(story_slug)
+    if story is None:
+        return ImportPlan(None, story_slug, title, list(timeline.events), [])
+    known: set[str] = set()
+    slugs: set[str] = set()
+    for chunk in _chunks(timeline.events, LOOKUP_CHUNK):
+        ids = [event.external_id for event in chunk]
+        # The exclude repeats the unique index's condition, so PostgreSQL can use that partial index.
+        found = Event.objects.filter(story=story, external_id__in=ids).exclude(external_id="")
+        known.update(found.order_by().values_list("external_id", flat=True))
+        unique_ids = [event.unique_id for event in chunk if event.unique_id]
+        if unique_ids:
+            slugs.update(
+                Event.objects.filter(story=story, slug__in=unique_ids).order_by().values_list("slug", flat=True)
+            )
+    to_create, unchanged = [], []
+    for event in timeline.events:
+        there = event.external_id in known or (event.unique_id and event.unique_id in slugs)
+        (unchanged if there else to_create).append(event)
+    return ImportPlan(story, story_slug, story.title, to_create, unchanged)
+
+
+def _base_slug(title: str) -> str:
+    return slugify(title)[: _SLUG_MAX - 6].strip("-") or "event"
+
+
+def _allocate_slugs(events: list[ImportedEvent]) -> list[str]:
+    """A new slug for each event, "title", then "title-2"...: the taken ones found with one query per
+    LOOKUP_CHUNK titles, then, only for titles taken or repeated, one per chunk for their numbered
+    forms (prefix lookups on "title-", which the slug's pattern index answers)."""
+    bases = [_base_slug(event.title) for event in events]
+    counts = Counter(bases)
+    taken: set[str] = set()
+    for chunk in _chunks(list(counts), LOOKUP_CHUNK):
+        taken.update(Event.objects.filter(slug__in=chunk).order_by().values_list("slug", flat=True))
+    numbered = [base for base, count in counts.items() if base in taken or count > 1]
+    for chunk in _chunks(numbered, LOOKUP_CHUNK):
+        prefixes = Q()
+        for base in chunk:
+            prefixes |= Q(slug__startswith=f"{base}-")
+        taken.update(Event.objects.filter(prefixes).order_by().values_list("slug", flat=True))
+    slugs = []
+    for base in bases:
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        slugs.append(slug)
+    return slugs
+
+
+def _events(
+    story: Story,
+    imported: list[ImportedEvent],
+    slugs: Iterable[str],
+    *,
+    now: datetime.datetime,
+    publish: bool,
+    by: AbstractBaseUser | None,
+) -> list[Event]:
+    return [
+        Event(
+            story=story,
+            kind=event.kind,
+            title=event.title,
+            slug=slug,
+            summary=event.summary,
+            summary_html=event.summary,  # what render_markdown makes of it: see imports.summary_from_html
+            start=event.start,
+            start_precision=event.start_precision,
+            end=event.end,
+            end_precision=event.end_precision,
+            status=Event.Status.SCHEDULED if event.start > now else Event.Status.HAPPENED,
+            publication=Event.Publication.PUBLISHED if publish else Event.Publication.DRAFT,
+            published_at=now if publish else None,
+            external_id=event.external_id,
+            created_by=by,
+        )
+        for event, slug in zip(imported, slugs, strict=True)
+    ]
+
+
+@transaction.atomic
+def import_timeline(
+    *,
+    timeline: Timeline,
+    story_slug: str,
+    publish: bool = False,
+    by: AbstractBaseUser | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import every event of `timeline` the story does not have yet, or nothing at all.
+
+    Refuses (ApplicationError) a timeline with errors, and an import that collides with a write made
+    meanwhile (the same story created, the same slug taken): nothing is written then either."""
+    if timeline.errors:
+        raise ApplicationError(_("The file has errors: nothing was imported."))
+    try:
+        with transaction.atomic():
+            return _write(timeline=timeline, story_slug=story_slug, publish=publish, by=by, progress=progress)
+    except IntegrityError as exc:
+        raise ApplicationError(
+            _("Someone saved a story or an event with the same address meanwhile; nothing was imported: import again.")
+        ) from exc
+
+
+def _write(
+    *, timeline: Timeline, story_slug: str, publish: bool, by: AbstractBaseUser | None, progress: Progress | None
+) -> ImportResult:
+    plan = plan_import(timeline=timeline, story_slug=story_slug, lock=True)
+    story, created = plan.story, plan.story is None
+    if story is None:
+        latest = max((event.start for event in plan.to_create), default=None)
+        summary = timeline.title.summary if timeline.title else ""
+        story = Story.objects.create(
+            slug=story_slug, title=plan.story_title, summary=summary, last_development_at=latest
+        )
+    now = timezone.now()
+    slugs = _allocate_slugs(plan.to_create)
+    history = get_history_manager_for_model(Event)
+    reason = _("Imported from %(file)s") % {"file": timeline.name}
+    done = 0
+    for batch, batch_slugs in zip(_chunks(plan.to_create, BATCH_SIZE), _chunks(slugs, BATCH_SIZE), strict=True):
+        events = Event.objects.bulk_create(_events(story, batch, batch_slugs, now=now, publish=publish, by=by))
+        history.bulk_history_create(events, default_user=by, default_change_reason=reason, default_date=now)
+        Source.objects.bulk_create(
+            Source(
+                event=event,
+                url=item.media.url,
+                outlet=item.media.outlet,
+                title=item.media.title,
+                quote=item.media.quote,
+            )
+            for event, item in zip(events, batch, strict=True)
+            if item.media
+        )
+        done += len(events)
+        if progress and len(plan.to_create) > BATCH_SIZE:
+            progress(_("imported %(done)s of %(total)s events") % {"done": done, "total": len(plan.to_create)})
+    if publish and plan.to_create and not created:
+        touch_story(story.pk)
+    return ImportResult(story=story, story_created=created, created=len(plan.to_create), unchanged=len(plan.unchanged))
