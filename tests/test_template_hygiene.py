@@ -198,6 +198,7 @@ def _walk(
 # URLs that are not pages, by route prefix: not walked. Everything else is.
 NOT_PAGES = {
     "admin/": "Django's own admin, with Django's own templates",
+    "^api/": "the API's JSON 404 for any URL under /api/ it does not know",
 }
 # Static and media files, should a URLconf serve them (in DEBUG): files, not templates.
 NOT_PAGE_VIEWS = {serve}
@@ -220,12 +221,26 @@ PARAMETERS: dict[str, Callable[[Demo], Requests]] = {
     # The live notice's check and the block it inserts both take `since` (and the reader's filters).
     "events:story_updates": lambda d: [({"slug": d.story.slug}, {"since": LONG_AGO})],
     "events:story_new_events": lambda d: [({"slug": d.story.slug}, {"since": LONG_AGO})],
+    # The data URLs (Atom, iCalendar, JSON: not HTML, so only their status is checked) and the embed.
+    "events:story_feed": lambda d: [({"slug": d.story.slug}, {})],
+    "events:story_calendar": lambda d: [({"slug": d.story.slug}, {})],
+    "events:story_timeline": lambda d: [({"slug": d.story.slug}, {})],
+    "events:story_embed": lambda d: [({"slug": d.story.slug}, {})],
+    "events:actor_feed": lambda d: [({"slug": d.actor.slug}, {})],
+    "events:topic_feed": lambda d: [({"slug": d.topic.slug}, {})],
     # Every event: between them, discussion points, forums, expectations raised and fulfilled, and the
     # first and last of the story (a pager with one side).
     "events:event_detail": lambda d: [({"slug": event.slug}, {}) for event in d.events],
     "events:actor_detail": lambda d: [({"slug": d.actor.slug}, {})],
     "events:topic_detail": lambda d: [({"slug": d.topic.slug}, {})],
     "events:place_detail": lambda d: [({"slug": d.place.slug}, {})],
+    # The JSON API (not HTML, so only its status is checked) and its docs page, which is HTML.
+    "api:story_detail": lambda d: [({"slug": d.story.slug}, {})],
+    "api:story_events": lambda d: [({"slug": d.story.slug}, {})],
+    "api:story_expectations": lambda d: [({"slug": d.story.slug}, {})],
+    "api:event_detail": lambda d: [({"slug": d.event.slug}, {})],
+    "api:actor_detail": lambda d: [({"slug": d.actor.slug}, {})],
+    "api:topic_detail": lambda d: [({"slug": d.topic.slug}, {})],
     "desk:event_row": lambda d: _formset_rows(),
     "desk:event_restore": lambda d: [
         ({"slug": d.event.slug, "history_id": d.event.history.earliest("history_date").history_id}, {})
@@ -243,7 +258,21 @@ PARAMETERS: dict[str, Callable[[Demo], Requests]] = {
             {},
         )
     ],
+    "subscribe:start": lambda d: [({}, {}), ({}, {"story": d.story.slug})],
+    # The links of an email, for a subscriber made on the spot (the demo has none); a GET changes nothing.
+    "subscribe:confirm": lambda d: _subscriber_link(d, "confirm", confirmed=False),
+    "subscribe:manage": lambda d: _subscriber_link(d, "manage"),
+    "subscribe:unsubscribe": lambda d: _subscriber_link(d, "unsubscribe"),
 }
+
+
+def _subscriber_link(demo: Demo, purpose: str, *, confirmed: bool = True) -> Requests:
+    from events.tokens import make_token
+    from tests.factories import SubscriberFactory
+
+    subscriber = SubscriberFactory(confirmed_at=demo.story.created_at if confirmed else None)
+    subscriber.stories.add(demo.story)
+    return [({"token": make_token(subscriber, purpose)}, {})]
 
 
 def _formset_rows() -> Requests:
