@@ -6,6 +6,7 @@ DATABASE_URL switches to PostgreSQL, REDIS_URL to a Redis broker and cache. The 
 every variable.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    # The API's docs: Swagger UI from ninja's own static files and templates, not from a CDN.
+    "ninja",
     "events",
 ]
 
@@ -162,6 +165,19 @@ CELERY_BEAT_SCHEDULE = {
     "flag-overdue-expectations": {
         "task": "events.tasks.flag_overdue_expectations",
         "schedule": env.float("OVERDUE_CHECK_SECONDS", default=60.0),
+    },
+    # Each run sends whatever is due, so a run that waited past the next one is dropped ("expires").
+    "send-digests": {
+        "task": "events.tasks.send_digests",
+        "schedule": env.float("DIGEST_CHECK_SECONDS", default=300.0),
+        "options": {"expires": env.float("DIGEST_CHECK_SECONDS", default=300.0)},
+    },
+    # Publications queue alerts themselves; this pass catches a queued run that was lost.
+    "send-alerts": {"task": "events.tasks.send_alerts", "schedule": 60.0, "options": {"expires": 60.0}},
+    "nudge-quiet-stories": {
+        "task": "events.tasks.nudge_quiet_stories",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
 }
 
@@ -269,6 +285,17 @@ SECURE_CSP = {
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
 }
+# Sites allowed to frame the embeddable timeline (/stories/<slug>/embed/), comma-separated origins
+# such as https://news.example.org. That page alone then names them in its CSP frame-ancestors and
+# drops X-Frame-Options; empty (the default), no site may frame it, as no site may frame any page.
+EMBED_ALLOWED_ORIGINS = [origin.strip() for origin in env.list("EMBED_ALLOWED_ORIGINS", default=[]) if origin.strip()]
+for _origin in EMBED_ALLOWED_ORIGINS:
+    _scheme, _, _host = _origin.partition("://")
+    # Checked character by character: the value goes into a CSP header verbatim.
+    if _scheme not in ("http", "https") or not _host or not all(c.isalnum() or c in ".-:" for c in _host):
+        raise ImproperlyConfigured(
+            f"EMBED_ALLOWED_ORIGINS takes origins like https://news.example.org, not {_origin!r}."
+        )
 
 # --- Logging: JSON lines with the request id ------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -302,3 +329,12 @@ TIMELINE_PAGE_SIZE = env.int("TIMELINE_PAGE_SIZE", default=50)
 QUIET_STORY_DAYS = env.int("QUIET_STORY_DAYS", default=7)
 # How often an open timeline asks whether anything new was published (slower in a hidden tab).
 LIVE_NOTICE_POLL_SECONDS = env.int("LIVE_NOTICE_POLL_SECONDS", default=10)
+# The largest timeline file the desk's import page takes (bytes); `manage.py import_timeline` has no limit.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Immediate alerts: a burst of publications within this window goes out as one email.
+ALERT_BATCH_SECONDS = env.int("ALERT_BATCH_SECONDS", default=60)
+# Sign-ups to subscriptions allowed per client address and, separately, per email address, in
+# django-ratelimit's notation ("5/h": five an hour; "10/15m"); more answer 429 and send nothing.
+SUBSCRIBE_RATE = env.str("SUBSCRIBE_RATE", default="5/h")
+if not re.fullmatch(r"[1-9]\d*/(?:[1-9]\d*)?[smhd]", SUBSCRIBE_RATE):
+    raise ImproperlyConfigured(f"SUBSCRIBE_RATE must read like 5/h or 10/15m, not {SUBSCRIBE_RATE!r}.")

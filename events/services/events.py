@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Actor, DiscussionPoint, Event, Expectation, Participation, Position, Source
 from .base import lock_for_edit, set_history_user, touch_story, unique_slug
+from .digests import queue_alerts
 
 if TYPE_CHECKING:
     from ..forms.events import ActorRef, Development
@@ -36,6 +37,7 @@ def publish_event(*, event: Event, by: AbstractBaseUser | None = None, at: datet
     set_history_user(event, by)
     event.save()
     touch_story(event.story_id)
+    queue_alerts()
     return event
 
 
@@ -140,6 +142,7 @@ def log_development(*, development: "Development", publish: bool, by: AbstractBa
     _raise_expectations(event, development, by)
     if publish:
         touch_story(event.story_id)
+        queue_alerts()
     return event
 
 
@@ -177,4 +180,6 @@ def revise_development(
     if current.is_published or was_published:
         for story_id in {old_story_id, current.story_id}:
             touch_story(story_id)
+    if current.is_published and not was_published:
+        queue_alerts()
     return current
