@@ -75,6 +75,7 @@ def test_an_editor_logs_developments_raises_an_expectation_and_fulfils_it(page, 
     page.get_by_label("Second side's position").fill("Blames Kyiv for the delay.")
     page.get_by_label("Expected next", exact=True).fill("Scholz travels to Moscow")
     page.get_by_label("Due date").fill("2022-02-15")
+    page.evaluate("window.scrollTo(0, 0)")
     _shot(page, "desk-log-a-development.png", tmp_path)
     page.get_by_role("button", name="Publish", exact=True).click()
 
