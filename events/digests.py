@@ -6,11 +6,12 @@ events), topics and actors (events with that topic, or where the actor takes par
 if any applies, an expectation if its story, one of its topics or one of its expected actors does.
 
 Each section is bounded (SECTION_LIMIT items, and the count of the rest for an "and N more on the
-site" line). The cost is fixed per batch, whatever its size: one ranked query per section (the
-database counts and ranks each subscriber's matches with window functions and returns at most
-SECTION_LIMIT rows per subscriber), then one query per kind of thing shown, and the historical
-records that say what changed in updated events. The SQL is plain enough for SQLite (the demo) and
-PostgreSQL alike.
+site" line). The number of queries is fixed per batch, whatever its size: one ranked query per
+section (the matches of each follow path – story, topic, actor – are joined from the subscriber's
+follows through indexes, united, then counted and ranked per subscriber with window functions, and
+at most SECTION_LIMIT rows per subscriber leave the database), then one query per kind of thing
+shown, and the historical records that say what changed in updated events. The SQL is plain enough
+for SQLite (the demo) and PostgreSQL alike.
 """
 
 import datetime
