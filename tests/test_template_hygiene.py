@@ -18,7 +18,6 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.contrib.auth.tokens import default_token_generator
 from django.core.management import call_command
 from django.db import transaction
 from django.http import HttpResponse
@@ -27,8 +26,6 @@ from django.template import Context, Template, loader
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.resolvers import RoutePattern
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.views.static import serve
 
 from events import demo_story
@@ -247,16 +244,6 @@ PARAMETERS: dict[str, Callable[[Demo], Requests]] = {
     ],
     "desk:expectation_restore": lambda d: [
         ({"pk": d.expectation.pk, "history_id": d.expectation.history.earliest("history_date").history_id}, {})
-    ],
-    # A real reset link for the editor: the view keeps the token in the session and redirects to its form.
-    "password_reset_confirm": lambda d: [
-        (
-            {
-                "uidb64": urlsafe_base64_encode(force_bytes(d.editor.pk)),
-                "token": default_token_generator.make_token(d.editor),
-            },
-            {},
-        )
     ],
     "subscribe:start": lambda d: [({}, {}), ({}, {"story": d.story.slug})],
     # The links of an email, for a subscriber made on the spot (the demo has none); a GET changes nothing.
