@@ -61,6 +61,8 @@ class Story(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     summary = models.TextField(blank=True)
+    # The summary rendered and sanitised once, when saved (as Event.summary_html).
+    summary_html = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=20, choices=Status, default=Status.DEVELOPING)
     # Kept by services when an event is published, so the front page sorts without aggregating.
     last_development_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -78,6 +80,13 @@ class Story(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.summary_html = render_markdown(self.summary)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "summary" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "summary_html"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("events:story_detail", args=[self.slug])

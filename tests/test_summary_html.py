@@ -108,7 +108,8 @@ def test_restoring_a_version_renders_its_summary_again(admin_user):
 
 def test_a_generated_story_has_every_summary_rendered_each_distinct_one_once(markdown_calls):
     story = synthetic.generate_story(slug="synthetic", events=300, expectations=0, subscribers=0)
-    rendered = list(markdown_calls)
+    # The story's own summary is rendered once too, when the story is saved.
+    rendered = [text for text in markdown_calls if text != story.summary]
     events = list(story.events.all())
     distinct = {e.summary for e in events}
     assert len(events) == 300
@@ -191,6 +192,17 @@ def test_the_story_page_renders_no_event_summary(client, story, talks, markdown_
     assert not summaries & set(markdown_calls)
     # The story's own summary has no stored HTML: it is the only text rendered.
     assert set(markdown_calls) <= {story.summary}
+
+
+def test_the_story_page_and_the_story_list_render_no_markdown_at_all(client, story, talks, markdown_calls):
+    markdown_calls.clear()
+
+    page = client.get(story.get_absolute_url()).content.decode()
+    listing = client.get("/").content.decode()
+
+    assert markdown_calls == []
+    assert "Talks on <strong>Ukraine</strong>." in page
+    assert "Talks on Ukraine." in listing
 
 
 def test_the_timeline_fragment_renders_no_markdown(client, story, talks, markdown_calls):
