@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from . import dates
 from .models import Correction, Event, Expectation, Source, Story
-from .text import html_to_plain, render_markdown
+from .text import html_to_plain
 
 FEED_ENTRIES = 50
 CALENDAR_UPCOMING = 500
@@ -324,7 +324,7 @@ def story_timeline(story: Story, events: list[Event]) -> dict[str, Any]:
     slides = [timeline_slide(event) for event in events]
     starts = (slide["start_date"] for slide in slides)
     return {
-        "title": {"text": {"headline": story.title, "text": str(render_markdown(story.summary))}},
+        "title": {"text": {"headline": story.title, "text": story.summary_html}},
         "events": slides,
         "eras": timeline_eras(datetime.date(d["year"], d.get("month", 1), d.get("day", 1)) for d in starts),
     }
@@ -421,7 +421,7 @@ def story_calendar(story: Story, events: list[Event], expectations: list[Expecta
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", story.title)
-    calendar.add("x-wr-caldesc", html_to_plain(render_markdown(story.summary), 500))
+    calendar.add("x-wr-caldesc", html_to_plain(story.summary_html, 500))
     for event in events:
         entry = icalendar.Event()
         day = dates.calendar_date(event.start, event.start_precision)
