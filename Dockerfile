@@ -26,7 +26,7 @@ COPY . .
 # Static files are collected into the image (whitenoise serves them). The settings refuse to load
 # without SECRET_KEY outside DEBUG, so the build passes a throwaway one; it never reaches the runtime.
 RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/celery /app/var/mail \
+    && mkdir -p /app/var/celery /app/var/mail /app/var/media \
     && chown -R tracker:tracker /app/var
 
 # Numeric, so a runtime (Kubernetes runAsNonRoot) can tell it is not root without reading /etc/passwd.

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -30,6 +31,7 @@ from .models import (
     Event,
     Expectation,
     Forum,
+    MediaItem,
     Participation,
     Place,
     Position,
@@ -38,6 +40,7 @@ from .models import (
     Subscriber,
     Topic,
 )
+from .services.media import refresh_lead_image
 
 
 def _short(text: str, length: int = 80) -> str:
@@ -243,6 +246,66 @@ class CorrectionInline(admin.StackedInline):
     extra = 0
 
 
+class MediaItemInline(admin.TabularInline):
+    """The event's media, to correct their words and order. Files are added on the desk, where uploads
+    are checked and cleaned; an item is removed there too, so that its files go with it."""
+
+    model = MediaItem
+    fields = ["position", "kind", "file", "caption", "credit", "alt_text"]
+    readonly_fields = ["kind", "file"]
+    ordering = ["position", "id"]
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="File or address")
+    def file(self, item: MediaItem) -> str:
+        stored = item.image or item.document
+        if stored:
+            return format_html('<a href="{}">{}</a>', stored.url, stored.name.rsplit("/", 1)[-1])
+        return format_html('<a href="{}" rel="noopener">{}</a>', item.url, _short(item.url, 60)) if item.url else "—"
+
+
+@admin.register(MediaItem)
+class MediaItemAdmin(admin.ModelAdmin):
+    """Every media item, to find one and correct its words; added and removed on the desk only."""
+
+    list_display = ["__str__", "kind", "event", "position", "credit"]
+    list_filter = ["kind"]
+    list_select_related = ["event"]
+    search_fields = ["caption", "credit", "alt_text", "title", "outlet", "url", "event__title"]
+    fields = [
+        "event",
+        ("kind", "position"),
+        "file",
+        ("width", "height", "file_size"),
+        "title",
+        "outlet",
+        "caption",
+        "credit",
+        "alt_text",
+        "taken_on",
+        "created_at",
+    ]
+    readonly_fields = ["event", "kind", "file", "width", "height", "file_size", "created_at"]
+
+    file = MediaItemInline.file
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: MediaItem, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        refresh_lead_image(event=obj.event)
+
+
 @admin.register(Event)
 class EventAdmin(VersionedHistoryAdmin):
     form = EventAdminForm
@@ -263,9 +326,14 @@ class EventAdmin(VersionedHistoryAdmin):
         ("Status", {"fields": ["status", "topics", ("publication", "published_at")]}),
         ("Record", {"fields": ["version", "created_by", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-    inlines = [ParticipationInline, EventSourceInline, DiscussionPointInline, CorrectionInline]
+    inlines = [ParticipationInline, EventSourceInline, DiscussionPointInline, MediaItemInline, CorrectionInline]
     actions = ["publish_selected"]
     history_list_display = ["version", "publication"]
+
+    def get_inlines(self, request: HttpRequest, obj: Event | None) -> list:
+        # A new event has no media yet: they are added on the desk.
+        inlines = super().get_inlines(request, obj)
+        return inlines if obj is not None else [inline for inline in inlines if inline is not MediaItemInline]
 
     @admin.display(description="When", ordering="start")
     def when(self, obj: Event) -> str:
@@ -286,6 +354,9 @@ class EventAdmin(VersionedHistoryAdmin):
                 deleted.delete()
             return
         super().save_formset(request, form, formset, change)
+        if formset.model is MediaItem:
+            # A new order may put another image first: it leads the event's card.
+            refresh_lead_image(event=form.instance)
 
     @admin.action(description="Publish selected events", permissions=["change"])
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

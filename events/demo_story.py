@@ -4,17 +4,22 @@ Built from the facts of the source article (Macron's talks with Putin in Moscow,
 discussed, the expected visit to Kyiv, the diplomacy expected of the US, the EU and the OSCE), placed in
 the real chronology of those weeks. The texts are our own; no quotation is attributed to anyone.
 
+The media are the project's own: a map and a chart drawn by events/demo_media.py (never pictures
+from news sites), and a link to an official page the article's story names.
+
 Dates carry their precision. An exact time is given only for the Moscow talks; everything else is
 known to the day, the month or roughly, and says so. `load_demo_story` turns this module into rows,
 keyed on slugs, so loading it twice changes nothing.
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .models import ActorKind, DatePrecision, EventKind, EventStatus, ParticipationRole
+from . import demo_media
+from .models import ActorKind, DatePrecision, EventKind, EventStatus, MediaKind, ParticipationRole
 
 EXACT, DAY, MONTH, APPROXIMATE = (
     DatePrecision.EXACT,
@@ -70,6 +75,21 @@ class SourceData:
 
 
 @dataclass(frozen=True)
+class MediaData:
+    """An image the project draws (`draw` gives its PNG), or a link (`url`). `title` keys it: an item
+    of that title on the event is this one, so a second load uploads nothing."""
+
+    kind: str
+    title: str
+    caption: str
+    credit: str = ""
+    alt_text: str = ""
+    draw: Callable[[], bytes] | None = None
+    url: str = ""
+    outlet: str = ""
+
+
+@dataclass(frozen=True)
 class PositionData:
     actor: str
     stance: str
@@ -100,6 +120,7 @@ class EventData:
     forum: str | None = None
     status: str = EventStatus.HAPPENED
     discussion_points: tuple[DiscussionPointData, ...] = ()
+    media: tuple[MediaData, ...] = ()
     # How long after the event the newsroom published it.
     published_after: datetime.timedelta = datetime.timedelta(hours=2)
 
@@ -495,6 +516,19 @@ EVENTS = (
             "arms-control",
         ),
         discussion_points=KREMLIN_TALKS_POINTS,
+        media=(
+            MediaData(
+                MediaKind.IMAGE,
+                title="Map: Macron's shuttle diplomacy, 7-8 February 2022",
+                caption=(
+                    "From Moscow, Macron went on to Kyiv and then to Berlin, where the leaders of the Weimar "
+                    "Triangle met. A schematic map: the cities are placed by their coordinates."
+                ),
+                credit=demo_media.CREDIT,
+                alt_text=demo_media.SHUTTLE_MAP_ALT,
+                draw=demo_media.shuttle_map,
+            ),
+        ),
         sources=(
             SourceData(
                 "Reuters",
@@ -599,6 +633,19 @@ EVENTS = (
             ("ukraine", PARTICIPANT),
         ),
         topics=("minsk-agreements", "donbas"),
+        media=(
+            MediaData(
+                MediaKind.IMAGE,
+                title="Chart: how long the talks lasted",
+                caption=(
+                    "The advisers' nine hours in Berlin set against the Kremlin talks and the Biden-Putin call, "
+                    "with the lengths as reported."
+                ),
+                credit=demo_media.CREDIT,
+                alt_text=demo_media.TALKS_CHART_ALT,
+                draw=demo_media.talks_chart,
+            ),
+        ),
         sources=(
             SourceData(
                 "Reuters",
@@ -629,6 +676,15 @@ EVENTS = (
             ("ukraine", PARTICIPANT),
         ),
         topics=("de-escalation", "european-security-architecture"),
+        media=(
+            MediaData(
+                MediaKind.PAGE,
+                title="Permanent Council",
+                caption="The OSCE's page on the Permanent Council, its weekly body for political dialogue.",
+                url="https://www.osce.org/permanent-council",
+                outlet="OSCE",
+            ),
+        ),
         sources=(
             SourceData(
                 "OSCE",

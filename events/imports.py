@@ -18,11 +18,19 @@ What becomes of each record:
 - Text is HTML: it is sanitised (text.sanitise_html) and stored as the event's summary, top-level
   inline content wrapped in <p> so that the summary's Markdown rendering passes it through unchanged
   (Markdown leaves block-level HTML alone; bare text would get smart quotes and code blocks).
-- Media: events have no media of their own yet, so a Media address becomes the event's first Source
-  (url; outlet from Media Credit, else the address's host; title from Media Caption), which is also
-  what the export shows as the slide's media. Media that is HTML (a <blockquote>, as in Knight Lab's
-  samples) joins the text, unless it links to an article (the export's form), which becomes the
-  source. Media Thumbnail, Background and Display Date (beyond "around") are not kept.
+- Media (Media, Media Credit, Media Caption, Media Thumbnail; the JSON's `media` object) becomes the
+  event's media item, always a link: an import uploads nothing and downloads nothing. Its kind is
+  what the address looks like (events.media.links.kind_of: a video, an audio clip, a social-media
+  post, else a web page), its outlet the address's host, its credit and caption the file's, as plain
+  text. An address of a picture elsewhere (a .jpg) is a web-page card too: the tracker never
+  hotlinks a third party's images, and only uploads are images. Media Thumbnail is kept as the
+  link's thumbnail_url when it is an http(s) address (anything else refuses the row); the tracker
+  never shows it, the export gives it back. Media that is HTML: an <iframe> is its src; the export's
+  quotation card (a blockquote with a `link`) is a link to that address, titled with the quote; an
+  embedded post (a <blockquote> carrying a link, as Knight Lab's tweet sample) is a social-media link
+  to the post's address (its last link), titled with its text; any other HTML (a quotation without a
+  link) joins the text with its caption and credit. Background, the title slide's media, a Media
+  Thumbnail without Media and Display Date (beyond "around") are not kept.
 - Group becomes the event's kind when it names one ("Meeting", as the export writes it), else "other".
 - Each event gets an external id, so that the same file imported twice creates nothing new: its
   `unique_id` when given, else a hash of its date parts and headline (the same for a CSV and the JSON
@@ -43,7 +51,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -54,7 +61,8 @@ from django.utils.translation import gettext_lazy
 
 from . import dates
 from .interchange import date_from_timelinejs
-from .models import Event, Source, Story
+from .media.links import host_of, kind_of
+from .models import Event, MediaItem, MediaKind, Story
 from .text import sanitise_html
 
 # Knight Lab's template spreadsheet, column for column.
@@ -90,13 +98,20 @@ class RowError:
 
 
 @dataclass(frozen=True)
-class MediaSource:
-    """An event's media, kept as a Source until events have media of their own."""
+class ImportedMedia:
+    """An event's media item as the file gives it: a link (video, audio, social or page)."""
 
+    kind: str
     url: str
     outlet: str
     title: str = ""
-    quote: str = ""
+    caption: str = ""
+    credit: str = ""
+    thumbnail_url: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return MediaKind(self.kind).label
 
 
 @dataclass(frozen=True)
@@ -109,7 +124,7 @@ class ImportedEvent:
     end: datetime.datetime | None
     end_precision: str
     kind: str
-    media: MediaSource | None
+    media: ImportedMedia | None
     external_id: str
     unique_id: str  # as the file gives it ("" for none)
 
@@ -315,9 +330,14 @@ def _cut(text: str, length: int) -> str:
 
 _http_url = URLValidator(schemes=["http", "https"])
 _IFRAME_SRC = re.compile(r"<iframe\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
-_URL_MAX = Source._meta.get_field("url").max_length
-_OUTLET_MAX = Source._meta.get_field("outlet").max_length
-_SOURCE_TITLE_MAX = Source._meta.get_field("title").max_length
+_HREF = re.compile(r"<a\b[^>]*\bhref\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
+# The embed codes of posts on social networks (Twitter's, Instagram's, TikTok's, Bluesky's...).
+_POST_EMBED = re.compile(r"<blockquote\b[^>]*\bclass\s*=\s*[\"'][^\"']*(tweet|instagram|tiktok|bluesky|threads)", re.I)
+_URL_MAX = MediaItem._meta.get_field("url").max_length
+_OUTLET_MAX = MediaItem._meta.get_field("outlet").max_length
+_MEDIA_TITLE_MAX = MediaItem._meta.get_field("title").max_length
+_CAPTION_MAX = MediaItem._meta.get_field("caption").max_length
+_CREDIT_MAX = MediaItem._meta.get_field("credit").max_length
 
 
 def _web_address(value: str) -> str | None:
@@ -328,23 +348,40 @@ def _web_address(value: str) -> str | None:
     return value
 
 
-def _media(url: str, credit: str, caption: str, link: str = "") -> tuple[MediaSource | None, str]:
-    """The event's media source, and HTML to add to its text (media that is a quotation)."""
+def _thumbnail(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    if len(value) > _URL_MAX or not _web_address(value):
+        raise _Refused(_("Media Thumbnail “%(url)s” is not a web address (http or https)") % {"url": _cut(value, 60)})
+    return value
+
+
+def _media(
+    url: str, credit: str, caption: str, *, link: str = "", thumbnail: str = "", title: str = ""
+) -> tuple[ImportedMedia | None, str]:
+    """The event's media item, and HTML to add to its text (media that is a quotation)."""
     url = url.strip()
     if not url:
         return None, ""
-    credit_text = _cut(plain_from_html(credit), _OUTLET_MAX)
-    caption_text = _cut(plain_from_html(caption), _SOURCE_TITLE_MAX)
+    text = {
+        "credit": _cut(plain_from_html(credit), _CREDIT_MAX),
+        "caption": _cut(plain_from_html(caption), _CAPTION_MAX),
+        "title": _cut(plain_from_html(title), _MEDIA_TITLE_MAX),
+    }
+    kind = None
     if url.startswith("<"):
         embedded = _IFRAME_SRC.search(url)
-        article = _web_address(link.strip())
+        posted = [html.unescape(href) for href in _HREF.findall(url) if _web_address(html.unescape(href))]
         if embedded and _web_address(html.unescape(embedded[1])):
             url = html.unescape(embedded[1])
-        elif article:
-            # The export's form of an article: its quote (or title) as a blockquote, linking to it.
-            quoted = _cut(plain_from_html(url), _SOURCE_TITLE_MAX)
-            title, quote = (caption_text, quoted) if caption_text else (quoted, "")
-            return MediaSource(article, credit_text or _host(article), title, quote), ""
+        elif _web_address(link.strip()) or posted:
+            # The export's quotation card (linking to the page), or an embedded post (its address is
+            # its last link, after the text): a link titled with the quoted text.
+            address = link.strip() if _web_address(link.strip()) else posted[-1]
+            text["title"] = text["title"] or _cut(plain_from_html(url), _MEDIA_TITLE_MAX)
+            kind = MediaKind.SOCIAL if _POST_EMBED.search(url) else kind_of(address)
+            url = address
         else:
             credited = " — ".join(filter(None, [caption, credit]))
             return None, url + (f"<p>{credited}</p>" if credited else "")
@@ -355,12 +392,14 @@ def _media(url: str, credit: str, caption: str, link: str = "") -> tuple[MediaSo
         )
     if not _web_address(url):
         raise _Refused(_("Media “%(url)s” is neither a web address (http or https) nor HTML") % {"url": _cut(url, 60)})
-    return MediaSource(url, credit_text or _host(url), caption_text), ""
-
-
-def _host(url: str) -> str:
-    host = urlsplit(url).hostname or url
-    return host.removeprefix("www.")[:_OUTLET_MAX]
+    media = ImportedMedia(
+        kind=kind or kind_of(url),
+        url=url,
+        outlet=host_of(url)[:_OUTLET_MAX],
+        thumbnail_url=_thumbnail(thumbnail),
+        **text,
+    )
+    return media, ""
 
 
 _KINDS = {label.lower(): value for value, label in Event.Kind.choices} | {v: v for v in Event.Kind.values}
@@ -395,6 +434,8 @@ class _Slide:
     media_credit: str = ""
     media_caption: str = ""
     media_link: str = ""
+    media_thumbnail: str = ""
+    media_title: str = ""
     group: str = ""
     unique_id: str = ""
 
@@ -426,10 +467,19 @@ def _event(slide: _Slide) -> ImportedEvent:
             reasons.append(_("it ends (%(end)s) before it starts (%(start)s): give the end's month and day") % said)
         else:
             reasons.append(_("it ends (%(end)s) before it starts (%(start)s)") % said)
-    media = attempt(lambda: _media(slide.media_url, slide.media_credit, slide.media_caption, slide.media_link))
+    media = attempt(
+        lambda: _media(
+            slide.media_url,
+            slide.media_credit,
+            slide.media_caption,
+            link=slide.media_link,
+            thumbnail=slide.media_thumbnail,
+            title=slide.media_title,
+        )
+    )
     if reasons:
         raise _Refused("; ".join(reasons))
-    source, quoted = media
+    item, quoted = media
     unique_id = slide.unique_id.strip()
     return ImportedEvent(
         line=slide.line,
@@ -440,7 +490,7 @@ def _event(slide: _Slide) -> ImportedEvent:
         end=end[0] if end else None,
         end_precision=end[1] if end else dates.EXACT,
         kind=_KINDS.get(slide.group.strip().lower(), Event.Kind.OTHER),
-        media=source,
+        media=item,
         external_id=_external_id(unique_id, slide, title),
         unique_id=unique_id,
     )
@@ -558,6 +608,7 @@ class _Reader:
                 media_url=get("Media", ""),
                 media_credit=get("Media Credit", ""),
                 media_caption=get("Media Caption", ""),
+                media_thumbnail=get("Media Thumbnail", ""),
                 group=get("Group", ""),
             )
         )
@@ -698,6 +749,8 @@ def _json_slide(line: int, slide: Any) -> _Slide:
         media_credit=_text_value(media.get("credit"), "media credit"),
         media_caption=_text_value(media.get("caption"), "media caption"),
         media_link=_text_value(media.get("link"), "media link"),
+        media_thumbnail=_text_value(media.get("thumbnail"), "media thumbnail"),
+        media_title=_text_value(media.get("title"), "media title"),
         group=_text_value(slide.get("group"), "group"),
         unique_id=_text_value(slide.get("unique_id"), "unique_id"),
     )

@@ -8,6 +8,10 @@ Each export is bounded, so the answer stays usable however big the story grows:
   30 days), and the open expectations with a due date from 30 days ago on (the first CALENDAR_UPCOMING);
 - timeline.json holds the TIMELINE_EVENTS (1,000) newest published events.
 
+A slide's `media` is its event's lead item, the first of its media (timeline_media); a feed entry
+shows the event's lead picture. The calendar carries no media: its clients show no pictures of an
+entry, and the event's page, at its URL, has them all.
+
 Each export is read through its *windows*: the bounded querysets of what it shows. `fingerprint()`
 aggregates those same windows (how many rows, the sum of their ids, their newest change) into the
 validator the views answer conditional requests with and cache the built answer under: it moves when
@@ -28,14 +32,18 @@ from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, QuerySet, Sum
+from django.db import models
+from django.db.models import Count, F, Max, Prefetch, QuerySet, Sum
+from django.db.models.functions import RowNumber
 from django.utils import formats, timezone
-from django.utils.html import escape, format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from . import dates
-from .models import Correction, Event, Expectation, Source, Story
+from .media import links
+from .media.specs import THUMBNAIL_WIDTHS
+from .models import Correction, Event, Expectation, MediaItem, MediaKind, Story
 from .text import html_to_plain
 
 FEED_ENTRIES = 50
@@ -112,7 +120,7 @@ def feed_entries(events: QuerySet) -> list[Event]:
     ids = {*edited.rows.values_list("pk", flat=True), *corrected.rows.values_list("event_id", flat=True)}
     entries = list(
         Event.objects.filter(pk__in=ids)
-        .select_related("place", "story")
+        .select_related("place", "story", "lead_image")
         .prefetch_related(Prefetch("corrections", queryset=Correction.objects.order_by("created_at", "id")))
     )
     for event in entries:
@@ -121,8 +129,27 @@ def feed_entries(events: QuerySet) -> list[Event]:
     return entries[:FEED_ENTRIES]
 
 
+def _lead_picture(event: Event) -> str:
+    """The event's lead picture as a figure (its medium copy, its alt text, caption and credit)."""
+    image = event.lead_image
+    if image is None:
+        return ""
+    size = image.thumbnail_for(THUMBNAIL_WIDTHS[1])
+    src, width, height = (size[0].url, size[1], size[2]) if size else (image.image.url, image.width, image.height)
+    caption = " — ".join(filter(None, [image.caption, image.credit]))
+    return format_html(
+        '<figure><img src="{}" width="{}" height="{}" alt="{}">{}</figure>',
+        absolute_url(src),
+        width,
+        height,
+        image.alt_text,
+        format_html("<figcaption>{}</figcaption>", caption) if caption else "",
+    )
+
+
 def entry_html(event: Event) -> str:
-    """An entry's content: when and where, the summary, and each correction with its date."""
+    """An entry's content: when and where, the lead picture, the summary, and each correction with
+    its date."""
     where = format_html(" · {}", str(event.place)) if event.place_id else ""
     corrections = format_html_join(
         "",
@@ -136,7 +163,9 @@ def entry_html(event: Event) -> str:
         ),
     )
     summary = mark_safe(event.summary_html)  # sanitised by nh3 when the event was saved
-    return format_html("<p><strong>{}</strong>{}</p>{}{}", event.when, where, summary, corrections)
+    return format_html(
+        "<p><strong>{}</strong>{}</p>{}{}{}", event.when, where, _lead_picture(event), summary, corrections
+    )
 
 
 def entry_summary(event: Event) -> str:
@@ -228,33 +257,75 @@ def date_from_timelinejs(value: Mapping[str, Any], zone: datetime.tzinfo) -> tup
     return dates.anchor(calendar_day, precision), precision
 
 
-# A URL TimelineJS shows itself (an image, a video, a sound, a player it knows); any other one, such as
-# a news article, it would draw as a broken image.
-_EMBEDDABLE = re.compile(
-    r"\.(jpe?g|png|gif|svg|webp|mp4|webm|mp3|wav|m4a|pdf)(\?.*)?$|^https?://([a-z]+\.)?(youtube\.com|youtu\.be|vimeo\.com)/",
+# Links TimelineJS shows itself (a player, a post, an article it knows how to draw). Any other address,
+# a news article or a file, it would draw as a broken image: such a link goes out as a quotation card.
+# Images elsewhere are not among them: the tracker never hotlinks a third party's pictures.
+_TIMELINEJS_SHOWS = re.compile(
+    r"^https?://([a-z0-9-]+\.)*(youtube\.com|youtu\.be|vimeo\.com|dailymotion\.com|soundcloud\.com"
+    r"|spotify\.com|twitter\.com|instagram\.com|flickr\.com|flic\.kr|wikipedia\.org|documentcloud\.org)/",
     re.IGNORECASE,
 )
 
 
-def timeline_media(event: Event) -> dict[str, str] | None:
-    """The media of an event's slide: its first source. Events have no media of their own yet; when
-    they do, pick it here.
+def absolute_url(url: str) -> str:
+    """A storage address as other sites need it: a relative one (the local storage's /media/...) is
+    put on SITE_URL; an S3 address is absolute already."""
+    return url if urlsplit(url).scheme else settings.SITE_URL + url
 
-    A source TimelineJS can show (an image, a video...) is its media; an article becomes a quotation,
-    its quote or else its title, credited to the outlet and linking to the article."""
-    source = next(iter(event.sources.all()), None)
-    if source is None:
+
+def lead_media(event: Event) -> MediaItem | None:
+    """The event's first media item by position, whatever its kind: from `timeline_events`' prefetch
+    when there is one, else read (one query)."""
+    items = getattr(event, "lead_media", None)
+    if items is None:
+        items = event.media.order_by("position", "id")[:1]
+    return next(iter(items), None)
+
+
+def _image_url(item: MediaItem) -> str:
+    # The original (a JPEG, PNG or WebP, stripped of its metadata) unless it is wider than the largest
+    # resized copy, which then stands in for it: an embedded timeline need not load 50 megapixels.
+    sizes = item.thumbnails()
+    if sizes and item.width > THUMBNAIL_WIDTHS[-1]:
+        return sizes[-1][0].url
+    return item.image.url
+
+
+def timeline_media(event: Event) -> dict[str, str] | None:
+    """The media of an event's slide: its lead item, or None when it has no media.
+
+    An uploaded image gives its absolute URL, its small copy as the thumbnail and its alt text
+    (TimelineJS sets the <img>'s alt from `alt`); a link TimelineJS can show gives its address (and
+    the thumbnail_url it came with, if any). A document, or a link TimelineJS would draw as a broken
+    image (an article, a post on a network it does not know), becomes a quotation card: its title in
+    a blockquote, linking to it. Caption and credit are plain text here, escaped for TimelineJS,
+    which reads them as HTML."""
+    item = lead_media(event)
+    if item is None:
         return None
-    if _EMBEDDABLE.search(source.url):
-        return {"url": source.url, "caption": source.title, "credit": source.outlet, "link": source.url}
-    media = {
-        "url": format_html("<blockquote>{}</blockquote>", source.quote or source.title or source.outlet),
-        "credit": source.outlet,
-        "link": source.url,
-        "link_target": "_blank",
-    }
-    if source.quote and source.title:
-        media["caption"] = source.title
+    media: dict[str, str] = {}
+    if item.kind == MediaKind.IMAGE:
+        media["url"] = absolute_url(_image_url(item))
+        if sizes := item.thumbnails():
+            media["thumbnail"] = absolute_url(sizes[0][0].url)
+        media["alt"] = item.alt_text
+    else:
+        address = absolute_url(item.document.url) if item.kind == MediaKind.DOCUMENT else item.url
+        if item.kind != MediaKind.DOCUMENT and _TIMELINEJS_SHOWS.search(address):
+            media["url"] = address
+            if item.title:
+                media["title"] = item.title
+        else:
+            quoted = item.title or item.caption or item.outlet or links.host_of(address) or address
+            media["url"] = format_html("<blockquote>{}</blockquote>", quoted)
+            media["link"] = address
+            media["link_target"] = "_blank"
+        if item.thumbnail_url:
+            media["thumbnail"] = item.thumbnail_url
+    if item.caption:
+        media["caption"] = str(conditional_escape(item.caption))
+    if item.credit:
+        media["credit"] = str(conditional_escape(item.credit))
     return media
 
 
@@ -308,13 +379,18 @@ def timeline_window(story: Story) -> Window:
     return Window(newest[:TIMELINE_EVENTS])
 
 
-def timeline_events(story: Story) -> list[Event]:
-    """The events of `timeline_window`, oldest first, with their sources. Two queries."""
-    events = list(
-        timeline_window(story)
-        .rows.select_related("place")
-        .prefetch_related(Prefetch("sources", queryset=Source.objects.order_by("published_on", "id")))
+def lead_media_prefetch() -> Prefetch:
+    """Each event's first media item only (a window function ranks them): the export reads one row per
+    event with media, however many media an event has."""
+    ranked = MediaItem.objects.annotate(
+        rank=models.Window(RowNumber(), partition_by=F("event_id"), order_by=(F("position").asc(), F("id").asc()))
     )
+    return Prefetch("media", queryset=ranked.filter(rank=1), to_attr="lead_media")
+
+
+def timeline_events(story: Story) -> list[Event]:
+    """The events of `timeline_window`, oldest first, each with its lead media item. Two queries."""
+    events = list(timeline_window(story).rows.select_related("place").prefetch_related(lead_media_prefetch()))
     events.reverse()
     return events
 

@@ -16,9 +16,12 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from imagekit.models import ImageSpecField
 from simple_history.models import HistoricalRecords
 
 from . import dates
+from .media.specs import THUMBNAIL_WIDTHS, Thumbnail
 from .text import render_markdown
 
 
@@ -268,8 +271,13 @@ class Event(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The first image among the event's media, kept by services.media so that a timeline card shows
+    # its picture through a join, not a query per card.
+    lead_image = models.ForeignKey(
+        "MediaItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
-    history = HistoricalRecords(m2m_fields=[topics])
+    history = HistoricalRecords(m2m_fields=[topics], excluded_fields=["lead_image"])
     objects = EventQuerySet.as_manager()
 
     class Meta:
@@ -422,6 +430,131 @@ class Correction(models.Model):
 
     def __str__(self) -> str:
         return f"Correction to {self.event}"
+
+
+# --- Media -----------------------------------------------------------------------------------------
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", _("Photo or picture")
+    DOCUMENT = "document", _("Document (PDF)")
+    VIDEO = "video", _("Video")
+    AUDIO = "audio", _("Audio clip")
+    SOCIAL = "social", _("Social-media post")
+    PAGE = "page", _("Web page")
+
+
+UPLOADED_KINDS = frozenset({MediaKind.IMAGE, MediaKind.DOCUMENT})
+LINKED_KINDS = frozenset({MediaKind.VIDEO, MediaKind.AUDIO, MediaKind.SOCIAL, MediaKind.PAGE})
+
+
+def _by_month(folder: str, filename: str) -> str:
+    # Names are chosen by events.media.uploads (a random hex and the format's extension); this only
+    # files them by month, so that no folder grows without bound.
+    return timezone.now().strftime(f"{folder}/%Y/%m/") + filename.rsplit("/", 1)[-1]
+
+
+def media_image_path(instance: "MediaItem | None", filename: str) -> str:
+    return _by_month("images", filename)
+
+
+def media_document_path(instance: "MediaItem | None", filename: str) -> str:
+    return _by_month("documents", filename)
+
+
+class MediaItem(models.Model):
+    """A photo, a document, or a link to a video, an audio clip, a post or a page, shown with an event.
+
+    Uploads are checked and cleaned (metadata stripped) by events.media.uploads before they are
+    stored; links are shown as cards, and never load a third party's scripts or frames unasked.
+    """
+
+    Kind = MediaKind
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="media")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=10, choices=Kind)
+    image = models.ImageField(upload_to=media_image_path, max_length=200, blank=True)
+    document = models.FileField(upload_to=media_document_path, max_length=200, blank=True)
+    # The stored image's size, so that pages reserve its room before it loads (no layout shift).
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    file_size = models.PositiveIntegerField(null=True, blank=True, help_text=_("In bytes."))
+    url = models.URLField(max_length=2000, blank=True)
+    # A link's preview image elsewhere (TimelineJS's Media Thumbnail): kept for the export, never
+    # shown here, as readers' browsers would fetch it from a third party.
+    thumbnail_url = models.URLField(max_length=2000, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    outlet = models.CharField(max_length=200, blank=True)
+    caption = models.TextField(max_length=1000, blank=True)
+    credit = models.CharField(max_length=300, blank=True)
+    alt_text = models.CharField(max_length=500, blank=True)
+    taken_on = models.DateField(null=True, blank=True, help_text=_("When it was taken or published."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Resized copies for srcset, made when the image is saved (imagekit's optimistic strategy):
+    # building their addresses touches neither the storage nor the database.
+    thumbnail_small = ImageSpecField(source="image", spec=Thumbnail.of(THUMBNAIL_WIDTHS[0]))
+    thumbnail_medium = ImageSpecField(source="image", spec=Thumbnail.of(THUMBNAIL_WIDTHS[1]))
+    thumbnail_large = ImageSpecField(source="image", spec=Thumbnail.of(THUMBNAIL_WIDTHS[2]))
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            _choices_check("kind", MediaKind, "media_kind_valid"),
+            # An image is accessible and credited, always; an upload has its file, a link its address.
+            models.CheckConstraint(
+                condition=~Q(kind="image") | (~Q(image="") & ~Q(credit="") & ~Q(alt_text="") & Q(width__gt=0)),
+                name="media_image_complete",
+                violation_error_message=_("A photo or picture needs its file, its credit and its alt text."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="document") | ~Q(document=""),
+                name="media_document_has_file",
+                violation_error_message=_("A document needs its PDF file."),
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=sorted(UPLOADED_KINDS)) | (~Q(url="") & Q(image="") & Q(document="")),
+                name="media_link_has_url",
+                violation_error_message=_("A link to a video, an audio clip, a post or a page needs its address."),
+            ),
+        ]
+        indexes = [models.Index(fields=["event", "position", "id"], name="media_event_position_idx")]
+
+    def __str__(self) -> str:
+        return self.caption[:60] or self.title or self.url or self.image.name or self.document.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == MediaKind.IMAGE
+
+    @property
+    def is_link(self) -> bool:
+        return self.kind in LINKED_KINDS
+
+    def thumbnails(self) -> list[tuple[ImageSpecField, int, int]]:
+        """(file, width, height) of each resized copy, smallest first; none is wider than the original."""
+        if not (self.is_image and self.width and self.height):
+            return []
+        sizes = []
+        for spec, width in zip(
+            (self.thumbnail_small, self.thumbnail_medium, self.thumbnail_large), THUMBNAIL_WIDTHS, strict=True
+        ):
+            width = min(width, self.width)
+            sizes.append((spec, width, max(1, round(self.height * width / self.width))))
+        return sizes
+
+    @property
+    def srcset(self) -> str:
+        # A picture narrower than a copy's width gets copies of the same width: list one (the last,
+        # as thumbnail_for picks), since srcset must not offer two candidates with one descriptor.
+        candidates = {width: spec.url for spec, width, _height in self.thumbnails()}
+        return ", ".join(f"{url} {width}w" for width, url in sorted(candidates.items()))
+
+    def thumbnail_for(self, width: int) -> tuple[ImageSpecField, int, int] | None:
+        """The smallest resized copy at least `width` wide (the largest there is, else)."""
+        sizes = self.thumbnails()
+        return next((size for size in sizes if size[1] >= width), sizes[-1] if sizes else None)
 
 
 # --- Expectations --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     prefetch_related_objects,
@@ -163,7 +164,8 @@ def _card_prefetches() -> list:
 
 
 def _cards(queryset: QuerySet) -> QuerySet:
-    return queryset.select_related("place", "story")
+    # The lead picture rides on the event's row: a card shows it at no extra query.
+    return queryset.select_related("place", "story", "lead_image")
 
 
 def _prefetch_cards(events: list[Event]) -> None:
@@ -215,8 +217,8 @@ def timeline_page(
     """A page of the filtered events, newest first, with what lies ahead of today set apart.
 
     With search words on PostgreSQL, the list is ordered by relevance instead (best match first) and
-    nothing is set apart. Fixed cost: the events, then one query each for participants, topics and
-    sources, whatever the page holds.
+    nothing is set apart. Fixed cost: the events (with their lead pictures), then one query each for
+    participants, topics and sources, whatever the page holds.
     """
     size = size or settings.TIMELINE_PAGE_SIZE
     queryset = _cards(filters.qs)
@@ -372,14 +374,16 @@ class EventPage:
 def event_page(slug: str) -> EventPage:
     """One published event with everything its page shows. Raises Http404 for an unknown or draft one.
 
-    Fixed cost: the event, participants, topics, discussion points, positions, sources, corrections,
-    expectations raised and fulfilled, and one query each for the previous and next events.
+    Fixed cost: the event (with its lead picture), participants, topics, discussion points, positions,
+    sources, corrections, media, expectations raised and fulfilled, and one query for the previous
+    and next events together.
     """
     queryset = (
         Event.objects.published()
-        .select_related("story", "place", "forum")
+        .select_related("story", "place", "forum", "lead_image")
         .prefetch_related(
             *_card_prefetches(),
+            "media",
             Prefetch(
                 "discussion_points",
                 queryset=DiscussionPoint.objects.select_related("topic").prefetch_related(
@@ -401,6 +405,20 @@ def event_page(slug: str) -> EventPage:
     by_role: dict[str, list[Participation]] = {}
     for participation in event.participations.all():
         by_role.setdefault(participation.get_role_display(), []).append(participation)
+    previous, following = _neighbours(event)
+    return EventPage(
+        event=event,
+        participants_by_role=list(by_role.items()),
+        previous=previous,
+        next=following,
+    )
+
+
+def _neighbours(event: Event) -> tuple[Event | None, Event | None]:
+    """The published events just before and just after `event` in its story, in (start, id) order.
+
+    One query: each neighbour's id is a subquery that walks the (story, start) index for one row.
+    """
     siblings = Event.objects.published().filter(story_id=event.story_id)
     previous = siblings.filter(Q(start__lt=event.start) | Q(start=event.start, id__lt=event.pk)).order_by(
         "-start", "-id"
@@ -408,9 +426,13 @@ def event_page(slug: str) -> EventPage:
     following = siblings.filter(Q(start__gt=event.start) | Q(start=event.start, id__gt=event.pk)).order_by(
         "start", "id"
     )
-    return EventPage(
-        event=event,
-        participants_by_role=list(by_role.items()),
-        previous=previous.select_related("place").first(),
-        next=following.select_related("place").first(),
+    neighbours = Event.objects.select_related("place").filter(
+        Q(pk=Subquery(previous.values("pk")[:1])) | Q(pk=Subquery(following.values("pk")[:1]))
     )
+    before = after = None
+    for neighbour in neighbours:
+        if (neighbour.start, neighbour.pk) < (event.start, event.pk):
+            before = neighbour
+        else:
+            after = neighbour
+    return before, after

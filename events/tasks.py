@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from . import services
 from .models import Expectation, Story
 from .services import digests as digest_services
+from .services import media as media_services
 
 logger = logging.getLogger(__name__)
 
@@ -86,3 +87,11 @@ def nudge_quiet_stories() -> dict[str, int]:
     nudged = digest_services.nudge_quiet_stories(send=_mail_editors_about_quiet_stories)
     logger.info("nudge_quiet_stories: nudged %d", nudged)
     return {"nudged": nudged}
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def delete_abandoned_uploads() -> int:
+    """Uploads no form ever saved, once they can no longer be saved: deleting twice deletes nothing more."""
+    deleted = media_services.delete_abandoned_uploads()
+    logger.info("delete_abandoned_uploads: deleted %d", deleted)
+    return deleted

@@ -5,6 +5,7 @@ embedded SQLite default: the constraints, locks and full-text search under test 
 """
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tracker")
@@ -19,3 +20,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files from the finders, as in development: the suite runs without collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Uploads of a test run go to a folder of their own, removed with the machine's temporary files.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="tracker-test-media-"))  # noqa: F405

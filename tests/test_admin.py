@@ -13,14 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.forms import EventAdminForm
-from events.models import DigestDelivery, Event, Expectation, Participation, Story
+from events.models import DigestDelivery, Event, Expectation, MediaItem, Participation, Story
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.model_name)
 # DigestDelivery rows are made by the job; axes's records of logins by axes itself (its add pages answer 403).
-ADDABLE = [model for model in REGISTERED if model is not DigestDelivery and model._meta.app_label != "axes"]
+# Deliveries are records of sends, and media are uploaded on the desk (where uploads are checked).
+ADDABLE = [m for m in REGISTERED if m not in (DigestDelivery, MediaItem) and m._meta.app_label != "axes"]
 
 
 def _url(model: type, view: str, *args) -> str:
@@ -89,12 +90,14 @@ def test_every_change_page_answers(admin_client):
     factories.PositionFactory(discussion_point=factories.DiscussionPointFactory(event=event))
     factories.SourceFactory(event=event)
     factories.CorrectionFactory(event=event)
+    MediaItem.objects.create(event=event, kind="page", url="https://example.org/statement")
     expectation = factories.ExpectationFactory(story=event.story, raised_by=event)
     expectation.expected_actors.add(factories.ActorFactory())
     factories.SubscriberFactory()
     for model in [m for m in ADDABLE if m._meta.app_label == "events"]:
         obj = model.objects.first()
         assert admin_client.get(_url(model, "change", obj.pk)).status_code == 200, model
+    assert admin_client.get(_url(MediaItem, "change", MediaItem.objects.get().pk)).status_code == 200
 
 
 def test_event_search_finds_title_and_participant(admin_client):

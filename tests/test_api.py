@@ -11,7 +11,7 @@ import schemathesis
 from django.db import transaction
 from django.utils import timezone
 
-from events.models import DatePrecision, Expectation
+from events.models import DatePrecision, Expectation, MediaItem
 from tests.factories import (
     ActorFactory,
     CorrectionFactory,
@@ -525,7 +525,8 @@ def test_the_docs_turn_off_swagger_uis_external_validator(client):
 
 @pytest.fixture(scope="class")
 def big_story(django_db_setup, django_db_blocker):
-    """60 published events, each with 3 participants, 2 topics, 2 sources; 60 expectations; 60 actors.
+    """60 published events, each with 3 participants, 2 topics, 2 sources, 2 media; 60 expectations;
+    60 actors.
     Made once for the class, in a transaction rolled back after it (each test's own is a savepoint)."""
     with django_db_blocker.unblock(), transaction.atomic():
         story = StoryFactory()
@@ -538,6 +539,9 @@ def big_story(django_db_setup, django_db_blocker):
                 ParticipationFactory(event=event, actor=actors[(n + i) % 60], role="host" if i == 0 else "guest")
             event.topics.add(*topics[n % 3 : n % 3 + 2])
             SourceFactory.create_batch(2, event=event)
+            MediaItem.objects.bulk_create(
+                MediaItem(event=event, position=p, kind="video", url=f"https://vimeo.com/{n}{p}0000") for p in range(2)
+            )
             expectation = ExpectationFactory(story=story, raised_by=event, place=places[n % 3])
             expectation.expected_actors.add(*actors[n % 60 : n % 60 + 2])
             expectation.topics.add(topics[n % 6])
@@ -578,7 +582,9 @@ class TestCost:
     def test_an_event_costs_a_fixed_number_of_queries(self, client, big_story, django_assert_max_num_queries):
         event = big_story.events.order_by("start")[30]
         with django_assert_max_num_queries(11):
-            assert client.get(f"/api/events/{event.slug}").status_code == 200
+            response = client.get(f"/api/events/{event.slug}")
+        assert response.status_code == 200
+        assert len(response.json()["media"]) == 2
 
 
 def test_the_story_list_page_limit_bounds_what_a_page_can_hold(client):

@@ -2,16 +2,20 @@
 
 import datetime
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db.models import Max
 from django.utils import timezone
 
-from events import services
-from events.models import Actor, Event, Expectation, Place, Story
+from events import demo_media, services
+from events.models import Actor, Event, Expectation, MediaItem, MediaKind, Place, Story
+from events.services.media import TEXT_FIELDS, MediaRow, stored_names, write_media
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +30,15 @@ def load(*args: str) -> str:
 
 def row_counts() -> dict[str, int]:
     return {model._meta.label: model._default_manager.count() for model in apps.get_models(include_auto_created=True)}
+
+
+def stored_files() -> set[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+
+
+def media_rows() -> list[tuple]:
+    return list(MediaItem.objects.order_by("pk").values_list("pk", "event__slug", "position", "kind", "image", "title"))
 
 
 @pytest.fixture
@@ -130,7 +143,50 @@ def test_the_overdue_expectation_is_overdue_today(story):
     assert list(overdue.values_list("slug", flat=True)) == ["normandy-format-leaders-summit"]
 
 
+def test_the_demo_has_its_drawn_map_and_chart_with_alt_text_credit_and_thumbnails_on_disk(story):
+    images = {item.event.slug: item for item in MediaItem.objects.filter(kind=MediaKind.IMAGE).select_related("event")}
+    assert set(images) == {"macron-putin-talks-in-moscow", "normandy-format-advisers-meet-in-berlin"}
+    talks_map, chart = images["macron-putin-talks-in-moscow"], images["normandy-format-advisers-meet-in-berlin"]
+    assert talks_map.alt_text == demo_media.SHUTTLE_MAP_ALT and "Weimar Triangle" in talks_map.alt_text
+    assert chart.alt_text == demo_media.TALKS_CHART_ALT and "about 9 hours" in chart.alt_text
+    for item in images.values():
+        assert item.credit == "Story Tracker" and item.caption
+        assert (item.width, item.height) == (1600, 1000)
+        assert item.event.lead_image_id == item.pk  # the timeline card shows it
+        names = stored_names(item)
+        assert len(names) == 4  # the PNG and its three copies
+        assert all(default_storage.exists(name) for name in names)
+    # The chart's lengths are the ones the events' own summaries give.
+    for talk in demo_media.TALKS:
+        summary = Event.objects.get(slug=talk.event_slug).summary
+        assert {1: "an hour", 5: "five hours", 9: "nine hours"}[talk.hours] in summary
+    link = MediaItem.objects.get(kind=MediaKind.PAGE)
+    assert (link.event.slug, link.url) == (
+        "osce-permanent-council-discusses-ukraine",
+        "https://www.osce.org/permanent-council",
+    )
+
+
+def test_the_demo_pictures_are_drawn_the_same_every_time():
+    assert demo_media.shuttle_map.__wrapped__() == demo_media.shuttle_map.__wrapped__()
+    assert demo_media.talks_chart.__wrapped__() == demo_media.talks_chart.__wrapped__()
+
+
+def test_a_second_run_uploads_nothing_and_keeps_an_editors_own_media(story):
+    talks = Event.objects.get(slug="macron-putin-talks-in-moscow")
+    (drawn,) = talks.media.all()
+    kept = MediaRow(kind=drawn.kind, item_id=drawn.pk, **{name: getattr(drawn, name) for name in TEXT_FIELDS})
+    write_media(talks, [kept, MediaRow(kind=MediaKind.VIDEO, url="https://vimeo.com/123456", caption="Press")])
+    files, rows = stored_files(), media_rows()
+
+    out = load()
+
+    assert (stored_files(), media_rows()) == (files, rows)
+    assert "already up to date" in out
+
+
 def test_a_second_run_changes_no_table(story):
+    files, media = stored_files(), media_rows()
     before = row_counts()
     updated = (
         Event.objects.aggregate(m=Max("updated_at"))["m"],
@@ -142,6 +198,7 @@ def test_a_second_run_changes_no_table(story):
         Event.objects.aggregate(m=Max("updated_at"))["m"],
         Expectation.objects.aggregate(m=Max("updated_at"))["m"],
     ) == updated
+    assert (stored_files(), media_rows()) == (files, media)  # no second upload, no new file
     assert "already up to date" in out
 
 

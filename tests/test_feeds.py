@@ -20,6 +20,7 @@ from events.models import DatePrecision, Event, Expectation
 from events.services.events import update_event
 from events.services.expectations import update_expectation
 from events.services.history import add_correction
+from events.services.media import MediaRow, write_media
 from tests.factories import (
     ActorFactory,
     CorrectionFactory,
@@ -273,13 +274,17 @@ def test_the_timeline_export_is_timelinejs_json_with_each_event_as_a_slide(clien
         place=moscow,
     )
     SourceFactory(event=talks, url="https://news.example.org/talks", outlet="Reuters", title="Marathon talks")
-    SourceFactory(event=talks, url="https://news.example.org/later", published_on=datetime.date(2022, 2, 9))
-    EventFactory(
+    write_media(
+        talks,
+        [MediaRow(kind="video", url="https://vimeo.com/123456", caption="The press conference", credit="Elysée")],
+    )
+    call = EventFactory(
         story=story,
         kind="call",
         start=dates.anchor(datetime.date(2022, 2, 10), "approximate"),
         start_precision="approximate",
     )
+    SourceFactory(event=call, url="https://img.example.org/call.jpg", outlet="AFP")
     EventFactory(story=story, title="Draft", publication="draft", published_at=None)
 
     data = _timeline(client, story)
@@ -300,15 +305,10 @@ def test_the_timeline_export_is_timelinejs_json_with_each_event_as_a_slide(clien
     assert first["end_date"]["hour"] == 23
     assert first["text"] == {"headline": "Talks in Moscow", "text": "<p>Five <em>hours</em>.</p>"}
     assert first["group"] == "Meeting"
-    assert first["media"] == {
-        "url": "<blockquote>Marathon talks</blockquote>",
-        "credit": "Reuters",
-        "link": "https://news.example.org/talks",
-        "link_target": "_blank",
-    }
+    assert first["media"] == {"url": "https://vimeo.com/123456", "caption": "The press conference", "credit": "Elysée"}
     assert second["start_date"] == {"year": 2022, "month": 2, "day": 10, "display_date": "around 10 Feb 2022"}
     assert second["group"] == "Phone call"
-    assert "media" not in second
+    assert "media" not in second  # it has a source, and sources are not media
     assert data["eras"] == []  # the story spans less than a month
 
 
@@ -319,18 +319,10 @@ def test_the_timeline_export_may_be_loaded_from_any_site(client, story):
     assert response["Content-Type"] == "application/json"
 
 
-def test_an_image_source_is_the_slides_media_and_a_quoted_article_a_quotation():
+def test_a_source_is_never_the_slides_media():
     image = SourceFactory(url="https://img.example.org/kremlin.jpg", outlet="AFP", title="The long table")
-    quoted = SourceFactory(url="https://news.example.org/a", outlet="Le Monde", title="Talks", quote='"Useful" talks')
 
-    assert interchange.timeline_media(image.event) == {
-        "url": "https://img.example.org/kremlin.jpg",
-        "caption": "The long table",
-        "credit": "AFP",
-        "link": "https://img.example.org/kremlin.jpg",
-    }
-    assert interchange.timeline_media(quoted.event)["url"] == "<blockquote>&quot;Useful&quot; talks</blockquote>"
-    assert interchange.timeline_media(quoted.event)["caption"] == "Talks"
+    assert interchange.timeline_media(image.event) is None
 
 
 @pytest.mark.parametrize(

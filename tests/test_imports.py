@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from events import dates, imports
 from events.management.commands.import_timeline import RefusedRows
-from events.models import DatePrecision, Event, Source, Story
+from events.models import DatePrecision, Event, MediaItem, Source, Story
+from events.services.media import MediaRow, write_media
 from events.text import render_markdown
-from tests.factories import EventFactory, SourceFactory, StoryFactory, UserFactory
+from tests.factories import EventFactory, StoryFactory, UserFactory
 from tests.test_commands import manage
 
 DATA = Path(__file__).parent / "data"
@@ -178,15 +179,18 @@ def test_media_is_kept_with_its_credit_and_caption():
 
     media = events["Defenestration of Prague"].media
     assert media.url == "https://upload.wikimedia.org/wikipedia/commons/2/25/Defenestration_of_Prague_1618.jpg"
-    assert media.outlet == "Wikimedia Commons"  # the credit's link, as text
-    assert media.title == 'A woodcut of the "defenestration"'
+    assert media.kind == "page"  # a picture elsewhere is a link card: an import uploads nothing
+    assert media.outlet == "upload.wikimedia.org"
+    assert media.credit == "Wikimedia Commons"  # the credit's link, as text
+    assert media.caption == 'A woodcut of the "defenestration"'
+    assert events["Battle of Lützen"].media.kind == "video"
     assert events["Battle of White Mountain"].media is None
 
 
-def test_media_without_a_credit_is_credited_to_its_host():
+def test_media_without_a_credit_is_published_by_its_host():
     timeline = read_text(csv_rows(row(headline="Photo", media="https://www.example.org/photo.jpg")))
 
-    assert timeline.events[0].media.outlet == "example.org"
+    assert (timeline.events[0].media.outlet, timeline.events[0].media.credit) == ("example.org", "")
 
 
 def test_media_that_is_a_quotation_joins_the_text_with_its_credit():
@@ -215,8 +219,11 @@ def test_the_json_sample_gives_its_events_with_their_unique_ids_and_lines():
     assert len(events) == 6
     assert events["Sputnik 1"].external_id == "sputnik-1"
     assert events["Sputnik 1"].line == 13
-    assert events["Sputnik 1"].media.outlet == "NASA"
-    assert events["Sputnik 1"].media.title == "A replica of Sputnik 1"
+    assert events["Sputnik 1"].media.credit == "NASA"
+    assert events["Sputnik 1"].media.caption == "A replica of Sputnik 1"
+    assert (
+        events["Sputnik 1"].media.thumbnail_url == "https://upload.wikimedia.org/wikipedia/commons/b/be/Sputnik_asm.jpg"
+    )
     assert events["Gemini flights"].when == "Mar 1965 – Nov 1966"
     assert events["The last footsteps"].start_precision == DatePrecision.APPROXIMATE
     gagarin = events["Gagarin orbits the Earth"]
@@ -465,12 +472,14 @@ def test_imported_events_keep_their_dates_text_media_and_one_history_entry_each(
     assert event.summary_html == render_markdown(event.summary)
     assert "<strong>Bohemia</strong>" in event.summary_html
     assert event.status == Event.Status.HAPPENED
-    source = event.sources.get()
-    assert (source.outlet, source.title) == ("Wikimedia Commons", 'A woodcut of the "defenestration"')
+    item = event.media.get()
+    assert (item.kind, item.credit, item.caption) == ("page", "Wikimedia Commons", 'A woodcut of the "defenestration"')
+    assert event.lead_image is None  # a link is never a lead picture
     assert event.slug == "defenestration-of-prague"
     entry = event.history.get()
     assert entry.history_change_reason == f"Imported from {TEMPLATE_CSV}"
-    assert Source.objects.filter(event__story__slug="thirty-years-war").count() == 2
+    assert MediaItem.objects.filter(event__story__slug="thirty-years-war").count() == 2
+    assert not Source.objects.filter(event__story__slug="thirty-years-war").exists()
 
 
 @needs_db
@@ -493,6 +502,7 @@ def test_importing_the_same_file_twice_creates_nothing_new():
 
     assert out.splitlines()[-1] == "created 0, unchanged 6"
     assert Event.objects.filter(story__slug="space").count() == 6
+    assert MediaItem.objects.filter(event__story__slug="space").count() == 2  # Sputnik's and Apollo 11's
 
 
 @needs_db
@@ -661,7 +671,10 @@ def test_a_storys_timelinejs_export_imported_into_a_new_story_gives_back_the_sam
             start=start,
             start_precision=precision,
         )
-        SourceFactory(event=event, url=f"https://img.example.org/{n}.jpg", outlet="Agency", title=f"Photo {n}")
+        write_media(
+            event,
+            [MediaRow(kind="page", url=f"https://img.example.org/{n}", outlet="img.example.org", title=f"Page {n}")],
+        )
     EventFactory(
         story=story,
         title="Two days",
@@ -678,8 +691,8 @@ def test_a_storys_timelinejs_export_imported_into_a_new_story_gives_back_the_sam
     def fingerprint(slug: str) -> list[tuple]:
         return [
             (e.title, e.kind, e.start, e.start_precision, e.end, e.end_precision, e.summary_html,
-             [(s.url, s.outlet, s.title) for s in e.sources.all()])
-            for e in Event.objects.filter(story__slug=slug).prefetch_related("sources").order_by("start", "title")
+             [(m.kind, m.url, m.outlet, m.title) for m in e.media.all()])
+            for e in Event.objects.filter(story__slug=slug).prefetch_related("media").order_by("start", "title")
         ]  # fmt: skip
 
     assert fingerprint("copy") == fingerprint("original")

@@ -29,7 +29,7 @@ from django.urls.resolvers import RoutePattern
 from django.views.static import serve
 
 from events import demo_story
-from events.models import Actor, Event, Expectation, Place, Story, Topic
+from events.models import Actor, Event, Expectation, MediaItem, Place, Story, Topic
 
 MARKERS = ("{#", "#}", "{%", "%}", "{{", "}}")
 HTMX = {"HX-Request": "true"}
@@ -238,6 +238,8 @@ PARAMETERS: dict[str, Callable[[Demo], Requests]] = {
     "api:event_detail": lambda d: [({"slug": d.event.slug}, {})],
     "api:actor_detail": lambda d: [({"slug": d.actor.slug}, {})],
     "api:topic_detail": lambda d: [({"slug": d.topic.slug}, {})],
+    # Uploaded media (the demo's drawn pictures): files, not pages, so only their status is checked.
+    "media": lambda d: [({"path": item.image.name}, {}) for item in MediaItem.objects.filter(kind="image")],
     "desk:event_row": lambda d: _formset_rows(),
     "desk:event_restore": lambda d: [
         ({"slug": d.event.slug, "history_id": d.event.history.earliest("history_date").history_id}, {})

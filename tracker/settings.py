@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "axes",
     # The API's docs: Swagger UI from ninja's own static files and templates, not from a CDN.
     "ninja",
+    "imagekit",
     "events",
 ]
 
@@ -179,6 +180,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
+    "delete-abandoned-uploads": {
+        "task": "events.tasks.delete_abandoned_uploads",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 6 * 3600.0},
+    },
 }
 
 # --- Mail -----------------------------------------------------------------------------------------
@@ -222,8 +228,57 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Media: uploaded images and documents ----------------------------------------------------------
+# Stored through Django's storage API: a folder under var/ by default (served by the tracker itself,
+# /media/...), or an S3-compatible store with MEDIA_STORAGE=s3 (credentials from the usual AWS_*
+# variables, read by boto3), whose files readers fetch from S3_CUSTOM_DOMAIN or the endpoint.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+_media_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+MEDIA_ORIGINS: list[str] = []  # where readers' browsers fetch media from, besides this site
+if MEDIA_STORAGE == "s3":
+    _s3 = {
+        "bucket_name": env.str("S3_BUCKET", default=""),
+        "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("S3_REGION", default="") or None,
+        "custom_domain": env.str("S3_CUSTOM_DOMAIN", default="") or None,
+        # Public, never-changing names: no signed URLs, and browsers may keep a file for a year.
+        "querystring_auth": False,
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }
+    if not _s3["bucket_name"]:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a store other than AWS).")
+    _media_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3}
+    if _s3["custom_domain"]:
+        MEDIA_ORIGINS = [f"https://{_s3['custom_domain']}"]
+    elif _s3["endpoint_url"]:
+        _endpoint = urlsplit(_s3["endpoint_url"])
+        MEDIA_ORIGINS = [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+    else:
+        MEDIA_ORIGINS = [f"https://{_s3['bucket_name']}.s3.amazonaws.com"]
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE is local or s3, not {MEDIA_STORAGE!r}.")
+MEDIA_MAX_IMAGE_BYTES = env.int("MEDIA_MAX_IMAGE_MB", default=15) * 1024 * 1024
+MEDIA_MAX_DOCUMENT_BYTES = env.int("MEDIA_MAX_DOCUMENT_MB", default=25) * 1024 * 1024
+MEDIA_MAX_IMAGE_PIXELS = env.int("MEDIA_MAX_IMAGE_MEGAPIXELS", default=50) * 1_000_000
+# Video providers whose players may be loaded in a page once a reader clicks (events.media.links).
+MEDIA_EMBED_PROVIDERS = [
+    name.strip() for name in env.list("MEDIA_EMBED_PROVIDERS", default=["youtube", "vimeo"]) if name.strip()
+]
+# Each provider's player, the one address its frames come from (CSP frame-src below).
+_PLAYER_ORIGINS = {"youtube": "https://www.youtube-nocookie.com", "vimeo": "https://player.vimeo.com"}
+if _unknown := set(MEDIA_EMBED_PROVIDERS) - _PLAYER_ORIGINS.keys():
+    raise ImproperlyConfigured(f"MEDIA_EMBED_PROVIDERS takes youtube and vimeo, not {', '.join(sorted(_unknown))}.")
+# Thumbnails are made when an image is saved, and their addresses computed without asking the storage.
+IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "imagekit.cachefiles.strategies.Optimistic"
+IMAGEKIT_CACHEFILE_DIR = "thumbnails"
+IMAGEKIT_SPEC_CACHEFILE_NAMER = "imagekit.cachefiles.namers.source_name_as_path"
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -278,12 +333,14 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *MEDIA_ORIGINS],
     "connect-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
     "base-uri": [CSP.NONE],
     "object-src": [CSP.NONE],
+    # Only the players of the allowed video providers, and only once a reader asks for one.
+    "frame-src": sorted(_PLAYER_ORIGINS[name] for name in MEDIA_EMBED_PROVIDERS) or [CSP.NONE],
 }
 # Sites allowed to frame the embeddable timeline (/stories/<slug>/embed/), comma-separated origins
 # such as https://news.example.org. That page alone then names them in its CSP frame-ancestors and

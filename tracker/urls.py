@@ -1,9 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from events.api import api, unknown_url
-from events.views import health
+from events.views import health, media
 from tracker import accounts
 
 urlpatterns = [
@@ -18,3 +19,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("events.urls")),
 ]
+if settings.MEDIA_STORAGE == "local":
+    # Uploaded media from var/media; an S3-compatible store serves its own in production.
+    urlpatterns.insert(1, path("media/<path:path>", media.serve_media, name="media"))

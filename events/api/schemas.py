@@ -3,7 +3,8 @@
 Dates carry their precision as the site shows them: `iso` is ISO 8601 reduced to what is known
 (`2022-02-07T18:00:00+03:00` for an exact time, in the zone of its place; `2022-02-07` for a day or an
 approximate date; `2022-02` for a month; `2022` for a year), `precision` names it and `display` is what
-a reader sees. Links (`url`, `next`) are paths on this site.
+a reader sees. Links (`url`, `next`) are paths on this site, except a media item's addresses, which
+are absolute (an uploaded file may live in another store).
 """
 
 import datetime
@@ -11,6 +12,7 @@ import datetime
 from ninja import Field, Path, Schema
 
 from .. import dates
+from ..interchange import absolute_url
 from ..models import (
     ActorKind,
     DatePrecision,
@@ -19,6 +21,8 @@ from ..models import (
     EventStatus,
     Expectation,
     ExpectationStatus,
+    MediaItem,
+    MediaKind,
     ParticipationRole,
     StoryStatus,
 )
@@ -190,6 +194,39 @@ class SourceOut(Schema):
     quote: str
 
 
+class ThumbnailOut(Schema):
+    url: str
+    width: int
+    height: int
+
+
+class MediaOut(Schema):
+    kind: MediaKind
+    url: str = Field(description="The uploaded image or PDF, or the linked video, clip, post or page; absolute.")
+    title: str
+    outlet: str = Field(description="Who published a link (its host, unless an editor said otherwise).")
+    caption: str
+    credit: str
+    alt_text: str = Field(description="What an image shows, for readers who cannot see it; always set for images.")
+    taken_on: datetime.date | None = Field(description="When it was taken or published, where known.")
+    width: int | None = Field(description="An image's width in pixels.")
+    height: int | None
+    thumbnails: list[ThumbnailOut] = Field(description="An image's resized copies (WebP), smallest first.")
+    thumbnail_url: str = Field(description="A link's preview image elsewhere, as it was given; not shown here.")
+
+    @staticmethod
+    def resolve_url(item: MediaItem) -> str:
+        if item.kind == MediaKind.IMAGE:
+            return absolute_url(item.image.url)
+        if item.kind == MediaKind.DOCUMENT:
+            return absolute_url(item.document.url)
+        return item.url
+
+    @staticmethod
+    def resolve_thumbnails(item: MediaItem) -> list[dict]:
+        return [{"url": absolute_url(spec.url), "width": w, "height": h} for spec, w, h in item.thumbnails()]
+
+
 class EventOut(Schema):
     slug: str
     title: str
@@ -264,6 +301,9 @@ class EventDetailOut(EventOut):
     story: StoryRef
     forum: ForumRef | None
     discussion_points: list[DiscussionPointOut]
+    media: list[MediaOut] = Field(
+        description="Photos, documents and links in the editors' order; the first image leads."
+    )
     corrections: list[CorrectionOut]
     expectations_raised: list[ExpectationRef] = Field(description="What this event made people expect.")
     expectations_fulfilled: list[ExpectationRef] = Field(description="What this event fulfilled.")

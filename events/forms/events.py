@@ -10,7 +10,9 @@ write in one transaction: the forms only read (actors are looked up here, create
 """
 
 import datetime
+import re
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.urls import reverse_lazy
@@ -26,7 +29,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import dates
+from ..media import links
+from ..media.uploads import StoredUpload, store_upload
 from ..models import (
+    LINKED_KINDS,
+    UPLOADED_KINDS,
     Actor,
     ActorKind,
     DatePrecision,
@@ -34,11 +41,14 @@ from ..models import (
     EventKind,
     EventStatus,
     Forum,
+    MediaItem,
+    MediaKind,
     ParticipationRole,
     Place,
     Story,
     Topic,
 )
+from ..services.media import MediaRow
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -78,6 +88,8 @@ class Development:
     participants: list[tuple[ActorRef, str]] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
+    # None leaves the event's media as they are (a form without the media rows); [] removes them all.
+    media: list[MediaRow] | None = None
     expectations: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -272,6 +284,286 @@ class ExpectedNextForm(RowForm):
         return bool(self.cleaned_data.get("title"))
 
 
+@dataclass(frozen=True)
+class MediaPreview:
+    """What a media row shows of its file: a small picture (for an image) and the file's name."""
+
+    name: str
+    href: str
+    staged: bool
+    src: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+PREVIEW_WIDTH = 160
+
+
+def _preview_size(width: int | None, height: int | None) -> tuple[int | None, int | None]:
+    if not (width and height):
+        return None, None
+    shown = min(PREVIEW_WIDTH, width)
+    return shown, max(1, round(height * shown / width))
+
+
+class MediaForm(RowForm):
+    """A photo, a PDF document or a link shown with the event.
+
+    A posted file is checked and stored as soon as the form is read (events.media.uploads), and the
+    row then carries the stored upload's signed token in its hidden `upload` field: shown again (a
+    mistake elsewhere, one more row, a move), the form keeps the file without the editor choosing it
+    twice. A saved item of the event is named by its id in the hidden `item` field."""
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of media"),
+        choices=[("", gettext_lazy("From the file or the address")), *MediaKind.choices],
+        required=False,
+    )
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        required=False,
+        widget=forms.FileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf,.jpg,.jpeg,.png,.webp,.pdf"}
+        ),
+        help_text=gettext_lazy("A photo or picture (JPEG, PNG or WebP), or a document as a PDF."),
+    )
+    url = forms.URLField(
+        label=gettext_lazy("Web address"),
+        max_length=2000,
+        required=False,
+        assume_scheme="https",
+        validators=[
+            URLValidator(
+                schemes=["http", "https"],
+                message=gettext_lazy("Give an address beginning with https:// (or http://)."),
+                code="scheme",  # not "invalid", which the field's own message would replace
+            )
+        ],
+        help_text=gettext_lazy("For a video, an audio clip, a post or a page elsewhere."),
+    )
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=300, required=False)
+    outlet = forms.CharField(
+        label=gettext_lazy("Outlet"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("Left blank for a link, the site's address is used."),
+    )
+    caption = forms.CharField(
+        label=gettext_lazy("Caption"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    credit = forms.CharField(
+        label=gettext_lazy("Credit"),
+        max_length=300,
+        required=False,
+        help_text=gettext_lazy("Who took the photo or made it, and for whom: “Jane Doe / Reuters”."),
+    )
+    alt_text = forms.CharField(
+        label=gettext_lazy("Alt text"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=gettext_lazy("What the photo shows, for readers who cannot see it."),
+    )
+    taken_on = forms.DateField(label=gettext_lazy("Taken or published on"), required=False, widget=DATE_INPUT)
+    item = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    upload = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    CONTENT = ("file", "upload", "item", "url", "title", "outlet", "caption", "credit", "alt_text", "taken_on")
+
+    def __init__(self, *args: Any, items: dict[int, MediaItem] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.items = items or {}
+        self.staged: StoredUpload | None = None
+        # A refused file is said even when the form is shown again without judging it (DevelopmentForm.hide_errors).
+        self.refused_upload: ValidationError | None = None
+        self._stored: dict[int, StoredUpload | ValidationError] = {}
+
+    def has_content(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in self.CONTENT)
+
+    @property
+    def existing(self) -> MediaItem | None:
+        """The saved item this row shows, if any (from the posted id, or the edit form's initial rows)."""
+        pk = self["item"].value()
+        try:
+            return self.items.get(int(pk)) if pk not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def preview(self) -> MediaPreview | None:
+        if upload := self.staged:
+            width, height = _preview_size(upload.width, upload.height)
+            is_image = upload.kind == MediaKind.IMAGE
+            return MediaPreview(
+                name=upload.filename or upload.name.rsplit("/", 1)[-1],
+                href=upload.url,
+                staged=True,
+                src=upload.url if is_image else "",
+                width=width,
+                height=height,
+            )
+        item = self.existing
+        if item is None or not (item.image or item.document):
+            return None
+        if item.image:
+            width, height = _preview_size(item.width, item.height)
+            small = item.thumbnail_for(PREVIEW_WIDTH)
+            return MediaPreview(
+                name=item.image.name.rsplit("/", 1)[-1],
+                href=item.image.url,
+                staged=False,
+                src=small[0].url if small else item.image.url,
+                width=width,
+                height=height,
+            )
+        return MediaPreview(name=item.document.name.rsplit("/", 1)[-1], href=item.document.url, staged=False)
+
+    def _store(self, file: Any, kind: str) -> StoredUpload:
+        """The posted file checked and stored, once however often the form is cleaned."""
+        if id(file) not in self._stored:
+            try:
+                self._stored[id(file)] = store_upload(file, kind)
+            except ValidationError as error:
+                self._stored[id(file)] = error
+        result = self._stored[id(file)]
+        if isinstance(result, ValidationError):
+            raise result
+        return result
+
+    def _keep_token(self, token: str) -> None:
+        """The hidden `upload` field as the page shows it again."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("upload")] = token
+
+    def _upload(self, data: dict[str, Any], chosen_kind: str) -> StoredUpload | None:
+        """The row's stored upload: the file posted now (checked and stored), else the staged token's."""
+        file, token = data.get("file"), data.get("upload")
+        if file:
+            if chosen_kind in LINKED_KINDS:
+                self.add_error(
+                    "file", _("A link has no file: choose “Photo or picture” or “Document (PDF)” as its kind.")
+                )
+                return None
+            kind = chosen_kind or _kind_of_file(file)
+            try:
+                upload = self._store(file, kind)
+            except ValidationError as error:
+                self.refused_upload = error
+                self.add_error("file", error)
+                return None
+            self._keep_token(upload.token)
+            return upload
+        if token:
+            try:
+                return StoredUpload.from_token(token)
+            except ValidationError as error:
+                self._keep_token("")
+                self.add_error("file", error)
+        return None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("DELETE"):
+            return data
+        item = None
+        if data.get("item") is not None:
+            item = self.items.get(data["item"])
+            if item is None:
+                self.add_error(None, _("This media item is not one of this event's: reload the page."))
+                return data
+        upload = self.staged = self._upload(data, data.get("kind", ""))
+        if self.has_error("file"):
+            return data
+        url = data.get("url", "")
+        kind = data.get("kind") or (upload.kind if upload else item.kind if item else links.kind_of(url) if url else "")
+        data["kind"] = kind
+        # A new file makes the row a new item; the one it replaces is removed when the event is saved.
+        data["item_id"] = item.pk if item and upload is None else None
+        if not self.has_content():
+            return data
+        if upload is not None and upload.kind != kind:
+            self.add_error(
+                "file",
+                _("This file is a photo: choose “Photo or picture” as its kind, or another file.")
+                if upload.kind == MediaKind.IMAGE
+                else _("This file is a PDF: choose “Document (PDF)” as its kind, or another file."),
+            )
+        elif item and upload is None and kind != item.kind and not (item.is_link and kind in LINKED_KINDS):
+            self.add_error("kind", _("A saved photo or document keeps its kind: remove it and add the new one."))
+        elif kind in UPLOADED_KINDS:
+            self._check_upload(data, kind, has_file=upload is not None or item is not None)
+        elif kind in LINKED_KINDS:
+            if not url:
+                self.add_error("url", _("Give the web address of the video, the clip, the post or the page."))
+            elif not data.get("outlet"):
+                data["outlet"] = links.host_of(url)
+        else:
+            self.add_error("file", _("Choose a file, or give the web address of the media."))
+        data["upload"] = upload
+        return data
+
+    def _check_upload(self, data: dict[str, Any], kind: str, *, has_file: bool) -> None:
+        if data.get("url"):
+            self.add_error("url", _("A photo or a document is uploaded, not linked: clear the web address."))
+        if kind == MediaKind.DOCUMENT:
+            if not has_file:
+                self.add_error("file", _("Choose the document's PDF file."))
+            return
+        if not has_file:
+            self.add_error("file", _("Choose the photo's file."))
+        if not data.get("credit"):
+            self.add_error("credit", _("Every photo needs a credit: who took or made it, and for whom."))
+        if not data.get("alt_text"):
+            self.add_error(
+                "alt_text", _("Every photo needs alt text, so that everyone can read the page: say what it shows.")
+            )
+
+    def media_row(self) -> MediaRow:
+        data = self.cleaned_data
+        return MediaRow(
+            kind=data["kind"],
+            item_id=data["item_id"],
+            upload=data["upload"],
+            url=data["url"],
+            thumbnail_url=self.items[data["item_id"]].thumbnail_url if data["item_id"] else "",
+            title=data["title"],
+            outlet=data["outlet"],
+            caption=data["caption"],
+            credit=data["credit"],
+            alt_text=data["alt_text"],
+            taken_on=data["taken_on"],
+        )
+
+
+def _kind_of_file(file: Any) -> str:
+    """A file posted with its kind left to us: a PDF by its first bytes, an image otherwise."""
+    file.seek(0)
+    head = file.read(1024)
+    file.seek(0)
+    return MediaKind.DOCUMENT if b"%PDF-" in head else MediaKind.IMAGE
+
+
+class MediaFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        form.fields["DELETE"].label = gettext_lazy("Remove")
+
+    def clean(self) -> None:
+        seen: set[int] = set()
+        for form in self.forms:
+            pk = getattr(form, "cleaned_data", {}).get("item_id")
+            if pk is not None and not form.cleaned_data.get("DELETE"):
+                if pk in seen:
+                    raise ValidationError(_("The same media item is in two rows: reload the page."))
+                seen.add(pk)
+
+
+MEDIA_FORMSET = forms.formset_factory(
+    MediaForm, formset=MediaFormSet, extra=0, can_delete=True, max_num=50, absolute_max=60, validate_max=True
+)
+
+
 def _formset(form: type[forms.Form], extra: int) -> type[forms.BaseFormSet]:
     return forms.formset_factory(form, extra=extra, max_num=50, absolute_max=60, validate_max=True)
 
@@ -279,6 +571,8 @@ def _formset(form: type[forms.Form], extra: int) -> type[forms.BaseFormSet]:
 FORMSETS: dict[str, tuple[type[forms.BaseFormSet], str]] = {
     "participants": (_formset(ParticipantForm, 2), gettext_lazy("Add a participant")),
     "sources": (_formset(SourceForm, 1), gettext_lazy("Add a source")),
+    # No blank media row until asked for: most developments have none.
+    "media": (MEDIA_FORMSET, gettext_lazy("Add a media item")),
     "points": (_formset(PointForm, 1), gettext_lazy("Add a discussion point")),
     "expected": (_formset(ExpectedNextForm, 1), gettext_lazy("Add an expectation")),
 }
@@ -453,31 +747,55 @@ def rows_initial(event: Event) -> dict[str, list[dict[str, Any]]]:
             for s in event.sources.all()
         ],
         "points": points,
+        "media": [media_initial(item) for item in event.media.all()],
         "expected": [],
     }
+
+
+def media_initial(item: MediaItem) -> dict[str, Any]:
+    """A saved media item as its row of the edit form (its file stays where it is, named by `item`)."""
+    fields = ("kind", "url", "title", "outlet", "caption", "credit", "alt_text", "taken_on")
+    return {"item": item.pk, **{name: getattr(item, name) for name in fields}}
 
 
 class DevelopmentForm:
     """The event form and its four formsets, validated and read as one."""
 
-    def __init__(self, data: Any = None, *, initial: dict | None = None, rows: dict | None = None) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        files: Any = None,
+        *,
+        initial: dict | None = None,
+        rows: dict | None = None,
+        media: Iterable[MediaItem] = (),
+    ) -> None:
+        """`media` are the event's saved media items: the only ones its rows may name."""
         self.event = EventForm(data, initial=initial)
-        rows = rows or {}
+        rows = dict(rows or {})
+        media = list(media)
+        # Data without the media rows at all (not this page's form) leaves the event's media as they
+        # are, and the page shown again offers them as saved.
+        self.has_media = data is None or "media-TOTAL_FORMS" in data
+        if not self.has_media:
+            rows["media"] = [media_initial(item) for item in media]
         topics = {topic.pk: topic for topic in Topic.objects.order_by("name")}
+        kwargs = {"points": {"topics": topics}, "media": {"items": {item.pk: item for item in media}}}
         self.formsets = {
             prefix: formset_class(
-                data,
+                *((data, files) if prefix != "media" or self.has_media else (None, None)),
                 prefix=prefix,
                 initial=rows.get(prefix) or None,
-                form_kwargs={"topics": topics} if prefix == "points" else {},
+                form_kwargs=kwargs.get(prefix, {}),
             )
             for prefix, (formset_class, _label) in FORMSETS.items()
         }
 
     def is_valid(self) -> bool:
         valid = self.event.is_valid()
-        for formset in self.formsets.values():
-            valid = formset.is_valid() and valid
+        for prefix, formset in self.formsets.items():
+            if prefix != "media" or self.has_media:
+                valid = formset.is_valid() and valid
         return self._sides_are_known() and valid
 
     def _sides_are_known(self) -> bool:
@@ -500,6 +818,9 @@ class DevelopmentForm:
         for form in [self.event, *(f for formset in self.formsets.values() for f in formset.forms)]:
             form.full_clean()
             form._errors = forms.utils.ErrorDict()
+            if refused := getattr(form, "refused_upload", None):
+                # The file chosen was refused: say so now, or it would seem to vanish.
+                form.add_error("file", refused)
         for formset in self.formsets.values():
             formset.full_clean()
             formset._non_form_errors = formset.error_class()
@@ -508,12 +829,15 @@ class DevelopmentForm:
     def rows(self) -> list[tuple[str, forms.BaseFormSet, str]]:
         return [(prefix, self.formsets[prefix], FORMSETS[prefix][1]) for prefix in FORMSETS]
 
-    def _filled(self, prefix: str) -> list[dict[str, Any]]:
+    def _filled_forms(self, prefix: str) -> list[forms.Form]:
         return [
-            form.cleaned_data
+            form
             for form in self.formsets[prefix].forms
             if form.cleaned_data and form.has_content() and not form.cleaned_data.get("DELETE")
         ]
+
+    def _filled(self, prefix: str) -> list[dict[str, Any]]:
+        return [form.cleaned_data for form in self._filled_forms(prefix)]
 
     def development(self) -> Development:
         """The cleaned input; call after is_valid()."""
@@ -535,11 +859,40 @@ class DevelopmentForm:
                 Point(title=row["title"], topic=row["topic"], summary=row["summary"], sides=row["sides"])
                 for row in self._filled("points")
             ],
+            media=[form.media_row() for form in self._filled_forms("media")] if self.has_media else None,
             expectations=[
                 {"title": row["title"], "due_on": row["due_on"], "due_precision": row["due_precision"]}
                 for row in self._filled("expected")
             ],
         )
+
+
+MOVE = re.compile(r"^(?P<prefix>[a-z]+)-(?P<index>\d+)-(?P<direction>up|down)$")
+
+
+def with_row_moved(data: Any, files: Any, move: str) -> tuple[Any, Any]:
+    """Copies of posted data and files with row `<prefix>-<index>` swapped with the one above or
+    below (`move` is "media-2-up"); a move off either end changes nothing."""
+    data, files = data.copy(), files.copy()
+    match = MOVE.match(move)
+    if not match or match["prefix"] not in FORMSETS:
+        return data, files
+    prefix, index = match["prefix"], int(match["index"])
+    other = index - 1 if match["direction"] == "up" else index + 1
+    total = int(data.get(f"{prefix}-TOTAL_FORMS") or 0)
+    if not (0 <= index < total and 0 <= other < total):
+        return data, files
+    names = [*FORMSETS[prefix][0].form.base_fields, "DELETE"]
+    for posted in (data, files):
+        for name in names:
+            here, there = f"{prefix}-{index}-{name}", f"{prefix}-{other}-{name}"
+            values = {key: posted.getlist(key) for key in (here, there)}
+            for key, value in ((here, values[there]), (there, values[here])):
+                if value:
+                    posted.setlist(key, value)
+                else:
+                    posted.pop(key, None)
+    return data, files
 
 
 def with_one_more_row(data: Any, prefix: str) -> Any:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ..models import Actor, DiscussionPoint, Event, Expectation, Participation, Position, Source
 from .base import lock_for_edit, set_history_user, touch_story, unique_slug
 from .digests import queue_alerts
+from .media import write_media
 
 if TYPE_CHECKING:
     from ..forms.events import ActorRef, Development
@@ -68,7 +69,8 @@ def _actor(ref: "ActorRef", created: dict[str, Actor]) -> Actor:
 
 
 def _write_rows(event: Event, development: "Development", *, replace: bool) -> None:
-    """Participants, sources and discussion points as the form has them (replacing the old ones)."""
+    """Participants, sources and discussion points as the form has them (replacing the old ones), and
+    the media as arranged (kept items are updated in place: their files stay)."""
     if replace:
         event.participations.all().delete()
         event.sources.all().delete()
@@ -89,6 +91,8 @@ def _write_rows(event: Event, development: "Development", *, replace: bool) -> N
             Position(discussion_point=discussion_point, actor=_actor(side.actor, created), stance=side.stance)
             for side in point.sides
         )
+    if development.media is not None:
+        write_media(event, development.media)
 
 
 def _raise_expectations(event: Event, development: "Development", by: AbstractBaseUser | None) -> None:

@@ -3,17 +3,19 @@
 `plan_import` says what an import would do without writing (the dry run and the desk's preview);
 `import_timeline` does it in one transaction: it creates the story when it is missing (its title and
 summary from the file's title, its `last_development_at` the latest imported event's date), then the
-events in batches with bulk_create, their sources and one history entry each ("Imported from FILE",
-by the editor), rather than one save per event. bulk_create skips `Event.save()`: `summary_html` is
-the summary itself, the sanitised HTML that render_markdown gives back unchanged (see
-events.imports.summary_from_html). Events are drafts, or published at once with `publish`
+events in batches with bulk_create, their media items (links, bulk-created too: an import uploads no
+image, so no event gets a lead picture and no thumbnail is made) and one history entry each
+("Imported from FILE", by the editor), rather than one save per event. bulk_create skips
+`Event.save()`: `summary_html` is the summary itself, the sanitised HTML that render_markdown gives
+back unchanged (see events.imports.summary_from_html). Events are drafts, or published at once with `publish`
 (publication time: now; an existing story's last_development_at is then kept by touch_story).
 It queues no immediate alerts itself (a backfill of history is seldom news), but the events are
 published now, so the story's subscribers' next digest counts them.
 
-An event already in the story is "unchanged" and left as the editors have it: one with the same
-external id (a previous import of the file), or, for a slide with a unique_id, the event whose slug it
-is (the story's own TimelineJS export imported back into it).
+An event already in the story is "unchanged" and left as the editors have it, media included: one
+with the same external id (a previous import of the file), or, for a slide with a unique_id, the event
+whose slug it is (the story's own TimelineJS export imported back into it). Importing a file twice
+thus adds neither events nor media.
 """
 
 import datetime
@@ -32,7 +34,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import get_history_manager_for_model
 
 from ..imports import ImportedEvent, Progress, Timeline
-from ..models import Event, Source, Story
+from ..models import Event, MediaItem, Story
 from .base import ApplicationError, touch_story
 
 BATCH_SIZE = 2000
@@ -213,13 +215,17 @@ def _write(
     for batch, batch_slugs in zip(_chunks(plan.to_create, BATCH_SIZE), _chunks(slugs, BATCH_SIZE), strict=True):
         events = Event.objects.bulk_create(_events(story, batch, batch_slugs, now=now, publish=publish, by=by))
         history.bulk_history_create(events, default_user=by, default_change_reason=reason, default_date=now)
-        Source.objects.bulk_create(
-            Source(
+        MediaItem.objects.bulk_create(
+            MediaItem(
                 event=event,
+                position=0,
+                kind=item.media.kind,
                 url=item.media.url,
-                outlet=item.media.outlet,
+                thumbnail_url=item.media.thumbnail_url,
                 title=item.media.title,
-                quote=item.media.quote,
+                outlet=item.media.outlet,
+                caption=item.media.caption,
+                credit=item.media.credit,
             )
             for event, item in zip(events, batch, strict=True)
             if item.media

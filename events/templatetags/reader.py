@@ -1,18 +1,25 @@
-"""Template filters and tags for the readers' pages: summaries and structured data.
+"""Template filters and tags for the readers' pages: summaries, media and structured data.
 
 An event's summary is shown from `summary_html`, rendered and sanitised once when the event was saved
 (`stored_html`, `plain_from_html`). `markdown` and `plain` render Markdown on every call: they are for
 texts that have no stored HTML (a story's summary, an actor's description).
+
+A picture is shown from its resized copies (`thumbnail`, with the size a page writes into width and
+height so that nothing moves when it loads); a video link may offer a click-to-load `video_player`.
 """
 
 import json
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin
 
 from django import template
+from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from ..models import Actor, Event
+from ..media import links
+from ..models import Actor, Event, MediaItem, MediaKind
 from ..text import html_to_plain, plain_text, render_markdown
 
 register = template.Library()
@@ -50,6 +57,43 @@ def markdown(text: str) -> SafeString:
 def plain(text: str, length: int = 160) -> str:
     """A Markdown text as plain text of at most `length` characters, rendered now."""
     return plain_text(text, int(length))
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One resized copy of a picture: its address and its size in pixels."""
+
+    url: str
+    width: int
+    height: int
+
+
+@register.filter
+def thumbnail(item: MediaItem | None, width: int) -> Rendition | None:
+    """The smallest resized copy of a picture at least `width` pixels wide (None for anything else)."""
+    size = item.thumbnail_for(int(width)) if item is not None else None
+    if size is None:
+        return None
+    spec, width, height = size
+    return Rendition(url=spec.url, width=width, height=height)
+
+
+@register.filter
+def absolute_url(url: str) -> str:
+    """A stored file's address as one that works outside the site (Open Graph, schema.org): a
+    relative one (the local storage's /media/...) is joined to SITE_URL; an absolute one is kept."""
+    return urljoin(settings.SITE_URL + "/", url) if url else ""
+
+
+@register.filter
+def video_player(item: MediaItem) -> links.Player | None:
+    """The player a video link may load here, after the reader asks, if the site allows its provider."""
+    return links.player_for(item.url) if item.kind == MediaKind.VIDEO else None
+
+
+@register.filter
+def host(url: str) -> str:
+    return links.host_of(url)
 
 
 def event_schema(event: Event, url: str) -> dict[str, Any]:
@@ -90,6 +134,8 @@ def event_schema(event: Event, url: str) -> dict[str, Any]:
         data["attendee"] = attendees
     if event.published_at:
         data["datePublished"] = event.published_at.isoformat()
+    if picture := thumbnail(event.lead_image, 1200):
+        data["image"] = absolute_url(picture.url)
     return data
 
 

@@ -10,6 +10,9 @@
  *    tab is visible, 30 s or more while hidden, backing off exponentially (with jitter) after
  *    failures, as liveblogs do. htmx's polling cannot vary its interval or back off, hence this.
  *    "Show" inserts the new events above the list, never reordering what the reader is reading.
+ * 5. A video's click-to-load placeholder: nothing comes from the video's site until the reader
+ *    presses its button, which puts the provider's player (an address the CSP's frame-src names)
+ *    in its place. Without JavaScript the card's link to the video still works.
  */
 (function () {
   "use strict";
@@ -177,6 +180,23 @@
     }, function () {
       window.location.assign(link.href);
     });
+  });
+
+  // --- 5. Click-to-load video players --------------------------------------------------------------
+  document.addEventListener("click", function (evt) {
+    const button = evt.target.closest && evt.target.closest("[data-load-player]");
+    const holder = button && button.closest(".media-player[data-player-src]");
+    if (!holder) return;
+    const frame = document.createElement("iframe");
+    frame.src = holder.dataset.playerSrc;
+    frame.title = holder.dataset.playerTitle;
+    frame.setAttribute("sandbox", "allow-scripts allow-same-origin allow-presentation");
+    frame.setAttribute("allow", "fullscreen; picture-in-picture");
+    frame.setAttribute("allowfullscreen", "");
+    frame.referrerPolicy = "strict-origin-when-cross-origin";
+    holder.replaceChildren(frame);
+    holder.classList.add("media-player--loaded");
+    frame.focus();
   });
 
   document.addEventListener("visibilitychange", function () {

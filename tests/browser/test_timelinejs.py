@@ -23,7 +23,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from events import demo_story
+from events import demo_media, demo_story
 from events.models import Event, Story
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -114,7 +114,8 @@ def viewer(timelinejs_dist: Path) -> Iterator[str]:
     server.server_close()
 
 
-def test_timelinejs_shows_every_event_of_the_demo_story_from_our_export(page, live_server, viewer):
+def test_timelinejs_shows_every_event_of_the_demo_story_from_our_export(page, live_server, viewer, settings):
+    settings.SITE_URL = live_server.url  # the export's media addresses are absolute, on the site
     call_command("load_demo_story", verbosity=0)
     story = Story.objects.get(slug=demo_story.STORY["slug"])
     titles = sorted(Event.objects.published().filter(story=story).values_list("title", flat=True))
@@ -143,5 +144,12 @@ def test_timelinejs_shows_every_event_of_the_demo_story_from_our_export(page, li
     assert sorted(shown) == titles
     assert page.locator(".tl-slide-titleslide h2").first.text_content().strip() == story.title
     assert page.locator(".tl-timeera").count() == 2  # January and February 2022
+
+    # The Moscow talks' slide shows the demo's drawn map, from our site, with its alt text.
+    page.evaluate("window.timeline.goToId('macron-putin-talks-in-moscow')")
+    picture = page.locator(f'.tl-slide img.tl-media-image[alt="{demo_media.SHUTTLE_MAP_ALT}"]')
+    picture.wait_for(state="visible")
+    assert picture.get_attribute("src").startswith(live_server.url + "/media/")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=picture.element_handle())
     assert page.js_errors == []
     assert elsewhere == []

@@ -1,9 +1,11 @@
 """Load the demo story (events/demo_story.py) and an editor who can log in to work on it.
 
 Safe to run twice: every row is keyed on its slug (or on its natural key: an event and an actor, an
-event and a URL), and a row is written only when its data differ, so a second run writes nothing and
-leaves no history behind. It never undoes an editor's decision: an expectation already fulfilled,
-cancelled or flagged overdue keeps its status, and rows the demo does not define are left alone.
+event and a URL, an event and a media item's title), and a row is written only when its data differ,
+so a second run writes nothing and leaves no history behind. The demo's pictures (drawn by
+events/demo_media.py) are uploaded only when their event lacks them: a second run stores no file.
+It never undoes an editor's decision: an expectation already fulfilled, cancelled or flagged overdue
+keeps its status, and rows (media among them) the demo does not define are left alone.
 """
 
 import datetime
@@ -12,16 +14,20 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import models, transaction
+from django.utils import timezone
 
 from events import dates, demo_story, services
+from events.media.uploads import store_upload
 from events.models import (
     Actor,
     DiscussionPoint,
     Event,
     Expectation,
     Forum,
+    MediaItem,
     Participation,
     Place,
     Position,
@@ -29,6 +35,7 @@ from events.models import (
     Story,
     Topic,
 )
+from events.services.media import TEXT_FIELDS, MediaRow, write_media
 
 # What the editors group may do, by model name. Whatever an editor adds they may change; they delete
 # only the small rows they fix in the admin's inlines. Events and expectations are never deleted (they
@@ -46,8 +53,9 @@ EDITORIAL_MODELS = {
     "correction",
     "expectation",
     "source",
+    "mediaitem",
 }
-DELETABLE_MODELS = {"participation", "discussionpoint", "position", "correction", "source"}
+DELETABLE_MODELS = {"participation", "discussionpoint", "position", "correction", "source", "mediaitem"}
 
 
 def upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> tuple[Any, bool]:
@@ -192,6 +200,7 @@ class Loader:
                 self._count(written)
         for source in data.sources:
             self._load_source({"event": event}, source)
+        self._load_media(event, data.media)
 
         if not event.is_published:
             event = services.publish_event(event=event, at=start + data.published_after)
@@ -205,6 +214,44 @@ class Loader:
             {"outlet": data.outlet, "title": data.title, "published_on": data.published_on},
         )
         self._count(written)
+
+    def _load_media(self, event: Event, wanted: tuple[demo_story.MediaData, ...]) -> None:
+        """The demo's media first, in its order, then any an editor added; an item is the demo's when
+        it has the demo's title and kind. Only a missing picture is drawn and uploaded."""
+        if not wanted:
+            return
+        items = list(event.media.all())
+        present = {(item.kind, item.title): item for item in items}
+        rows: list[MediaRow] = []
+        changed = False
+        for data in wanted:
+            values = {
+                "title": data.title,
+                "caption": data.caption,
+                "credit": data.credit,
+                "alt_text": data.alt_text,
+                "url": data.url,
+                "outlet": data.outlet,
+            }
+            item = present.pop((data.kind, data.title), None)
+            if item is None:
+                upload = None
+                if data.draw is not None:
+                    slug = data.title.split(":")[0].lower()
+                    upload = store_upload(SimpleUploadedFile(f"{slug}.png", data.draw(), "image/png"), data.kind)
+                rows.append(MediaRow(kind=data.kind, upload=upload, **values))
+                changed = True
+                continue
+            changed |= any(getattr(item, name) != value for name, value in values.items())
+            rows.append(MediaRow(kind=item.kind, item_id=item.pk, **(_row_values(item) | values)))
+        # An editor's own media stay, after the demo's.
+        rows += [MediaRow(kind=item.kind, item_id=item.pk, **_row_values(item)) for item in present.values()]
+        changed |= [row.item_id for row in rows] != [item.pk for item in items]
+        if changed:
+            write_media(event, rows)
+            # Exports cache their answer by the events' last change: the media are part of it.
+            Event.objects.filter(pk=event.pk).update(updated_at=timezone.now())
+            self._count(True)
 
     def _load_expectation(self, story: Story, data: demo_story.ExpectationData) -> Expectation:
         expectation, written = upsert(
@@ -236,6 +283,10 @@ class Loader:
                 expectation = services.cancel_expectation(expectation=expectation)
             self._count(True)
         return expectation
+
+
+def _row_values(item: MediaItem) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in TEXT_FIELDS}
 
 
 def ensure_editors_group() -> Group:

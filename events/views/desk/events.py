@@ -3,6 +3,8 @@
 One form posts whole pages without JavaScript. With htmx the same form is posted in place (the page
 partial is swapped, and a new event's address pushed), a field is checked when it changes
 (`_validate=<field>` answers just its messages), and "Add a participant" etc. fetch one more row.
+The form is multipart: a media row's file is checked and stored when it is posted, and "Move up" /
+"Move down" post the form to show it again with two media rows swapped.
 A refused form answers 422 with everything typed kept; a save over a newer version answers 409 with
 what the other editor changed.
 """
@@ -19,7 +21,14 @@ from django.views.decorators.vary import vary_on_headers
 
 from ... import services
 from ...forms import stale_message
-from ...forms.events import FORMSETS, DevelopmentForm, initial_for, rows_initial, with_one_more_row
+from ...forms.events import (
+    FORMSETS,
+    DevelopmentForm,
+    initial_for,
+    rows_initial,
+    with_one_more_row,
+    with_row_moved,
+)
 from ...models import Event, Position, Story
 from ...permissions import editor_required
 from ...text import render_markdown
@@ -54,14 +63,19 @@ def _render(
 
 
 def _submit(request: HtmxHttpRequest, event: Event | None) -> HttpResponse:
-    data = request.POST
+    data, files = request.POST, request.FILES
     if field := data.get("_validate"):
         return _field_messages(data, field)
-    if data.get("add") in FORMSETS:
-        form = DevelopmentForm(with_one_more_row(data, data["add"]))
+    media = event.media.all() if event else ()
+    if data.get("add") in FORMSETS or data.get("move"):
+        if data.get("move"):
+            data, files = with_row_moved(data, files, data["move"])
+        else:
+            data = with_one_more_row(data, data["add"])
+        form = DevelopmentForm(data, files, media=media)
         form.hide_errors()
         return _render(request, form, event)
-    form = DevelopmentForm(data)
+    form = DevelopmentForm(data, files, media=media)
     if not form.is_valid():
         return _render(request, form, event, status=422)
     if event is not None and form.event.cleaned_data.get("loaded_version") is None:
@@ -115,12 +129,13 @@ def _event_for_edit(slug: str) -> Event:
         "sources",
         "topics",
         Prefetch("discussion_points__positions", queryset=Position.objects.select_related("actor").order_by("id")),
+        "media",
     )
     return get_object_or_404(queryset, slug=slug)
 
 
 def _edit_form(event: Event) -> DevelopmentForm:
-    return DevelopmentForm(initial=initial_for(event), rows=rows_initial(event))
+    return DevelopmentForm(initial=initial_for(event), rows=rows_initial(event), media=event.media.all())
 
 
 @require_http_methods(["GET", "POST"])
