@@ -1,4 +1,7 @@
-"""`manage.py generate_story --slug SLUG --events N [--expectations M] [--subscribers K] [--seed S]`."""
+"""`manage.py generate_story --slug SLUG --events N [--expectations M] [--subscribers K] [--seed S]`.
+
+Progress goes to stderr (a line redrawn in place on a terminal, a line per tenth elsewhere) unless
+--quiet or --verbosity 0; the summary line goes to stdout."""
 
 import time
 from typing import Any
@@ -8,6 +11,7 @@ from django.core.management.base import CommandError, CommandParser
 from events import synthetic
 
 from ._errors import OneLineErrorCommand
+from ._progress import ProgressLine
 
 
 class Command(OneLineErrorCommand):
@@ -25,6 +29,7 @@ class Command(OneLineErrorCommand):
         parser.add_argument("--subscribers", type=int, default=0, help="Confirmed subscribers following it.")
         parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
         parser.add_argument("--replace", action="store_true", help="Delete and rebuild a story with this slug.")
+        parser.add_argument("--quiet", action="store_true", help="Show no progress (as --verbosity 0).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         events = options["events"]
@@ -40,6 +45,7 @@ class Command(OneLineErrorCommand):
                 subscribers=options["subscribers"],
                 seed=options["seed"],
                 replace=options["replace"],
+                progress=None if options["quiet"] or options["verbosity"] == 0 else ProgressLine(self.stderr),
             )
         except synthetic.SyntheticStoryError as exc:
             raise CommandError(str(exc)) from None
