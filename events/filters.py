@@ -2,11 +2,13 @@
 
 One FilterSet serves the story timeline and the actor, topic and place pages: `scope` is the page's
 own events (a story's, an actor's...), and the choices offered are only those that occur in it, so a
-reader is never offered an actor that would empty the list. A malformed value (an unknown slug, a date
+reader is never offered an actor that would empty the list (selectors.filter_choices: one query of
+indexed EXISTS probes, whatever the size of the story). A malformed value (an unknown slug, a date
 that is not a date) makes the form invalid; the view answers 400 with the message on the form.
 """
 
 import datetime
+import functools
 
 import django_filters
 from django import forms
@@ -18,6 +20,7 @@ from . import selectors
 from .models import Actor, Event, Place, Topic
 
 _BAD_DATE = "Enter a real date, such as 2022-02-07."
+CHOICE_FILTERS = ("actor", "topic", "place")
 
 
 class DateInput(forms.DateInput):
@@ -75,18 +78,24 @@ class TimelineFilter(django_filters.FilterSet):
         (an actor page does not offer an actor filter)."""
         super().__init__(data, queryset=scope, **kwargs)
         self.form.fields["q"].widget.attrs["autocomplete"] = "off"
-        events = scope.values("pk")
-        choices = {
-            "actor": Actor.objects.filter(participations__event__in=events),
-            "topic": Topic.objects.filter(events__in=events),
-            "place": Place.objects.filter(events__in=events),
-        }
-        for name, queryset in choices.items():
-            self.filters[name].queryset = queryset.distinct().order_by("name")
-            self.form.fields[name].queryset = self.filters[name].queryset
+        self._scope = scope
+        self._kinds = [name for name in CHOICE_FILTERS if name != fixed]
+        for name, queryset in selectors.filter_candidates(scope).items():
+            field = self.form.fields[name]
+            self.filters[name].queryset = field.queryset = queryset
+            # Shown from one query for the three lists, run only when the form is rendered (a
+            # fragment of the list never shows it); the queryset above still validates a choice.
+            field.widget.choices = functools.partial(self._offered, name, field.empty_label)
         if fixed:
             del self.filters[fixed]
             del self.form.fields[fixed]
+
+    @functools.cached_property
+    def _choices(self) -> dict[str, list[tuple[str, str]]]:
+        return selectors.filter_choices(self._scope, self._kinds)
+
+    def _offered(self, name: str, empty_label: str) -> list[tuple[str, str]]:
+        return [("", empty_label), *self._choices[name]]
 
     # --- Methods named by the filters above --------------------------------------------------------
 
@@ -140,15 +149,6 @@ class TimelineFilter(django_filters.FilterSet):
                 start, end = cleaned.get("from_date"), cleaned.get("to_date")
                 if start and end and end < start:
                     self.add_error("to_date", "The end of the date range is before its start.")
-                after = cleaned.get("after")
-                if after:
-                    # A page of search results continues by rank, a plain timeline by date: a cursor
-                    # of one kind on the other would order by a rank that is not there.
-                    searching = bool((cleaned.get("q") or "").strip()) and connection.vendor == "postgresql"
-                    if (selectors.Cursor.parse(after).rank is not None) != searching:
-                        self.add_error(
-                            "after", "This link to older events is damaged. Start again from the newest events."
-                        )
                 return cleaned
 
         return TimelineFilterForm
@@ -162,9 +162,9 @@ def _start_of(day: datetime.date) -> datetime.datetime:
 def search(queryset: QuerySet, terms: str) -> QuerySet:
     """Events matching the words a reader typed.
 
-    On PostgreSQL: full-text search over title (weight A) and summary (weight B) through the GIN
-    expression index, annotated with `rank`. Elsewhere (the embedded SQLite default): a plain
-    case-insensitive match of every word, with no rank.
+    On PostgreSQL: full-text search over title (weight A) and summary (weight B) on the stored,
+    GIN-indexed search document; the list stays newest first. Elsewhere (the embedded SQLite default): a plain
+    case-insensitive match of every word.
     """
     terms = terms.strip()
     if not terms:

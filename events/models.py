@@ -320,6 +320,10 @@ class Event(models.Model):
             models.Index(fields=["-updated_at", "-id"], name="event_changed_idx"),
             # Drafts and published events of a story by date: finding the event that fulfilled an expectation.
             models.Index(fields=["story", "-start", "-id"], name="event_story_start_idx"),
+            # An actor's or topic's page: published events across stories, newest first.
+            models.Index(
+                fields=["-start", "-id"], name="event_published_newest_idx", condition=Q(publication="published")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -662,6 +666,19 @@ class Expectation(models.Model):
                 condition=Q(status__in=["pending", "overdue"]),
             ),
             models.Index(fields=["story", "status", "due_on"], name="expectation_story_status_idx"),
+            # A story's "what's next": its open expectations by deadline, and the latest fulfilled.
+            models.Index(
+                fields=["story", "latest_on", "id"],
+                name="expectation_story_open_idx",
+                condition=Q(status__in=["pending", "overdue"]),
+            ),
+            models.Index(
+                fields=["story", "-resolved_at", "-id"],
+                name="expectation_fulfilled_idx",
+                condition=Q(status="fulfilled"),
+            ),
+            # The list of a story's expectations, by deadline.
+            models.Index(fields=["story", "latest_on", "id"], name="expectation_deadline_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,4 @@
-"""Selectors: search ranking, keyset pagination, what lies ahead, "what's next", the notice's state."""
+"""Selectors: search, keyset pagination, what lies ahead, "what's next", the notice's state."""
 
 import datetime
 
@@ -15,6 +15,10 @@ from events.services import fulfil_expectation, publish_event
 from tests.factories import EventFactory, ExpectationFactory, StoryFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _day(day: int) -> datetime.datetime:
+    return datetime.datetime(2022, 2, day, 12, tzinfo=datetime.UTC)
 
 
 def _filter(story, query: str = "") -> TimelineFilter:
@@ -36,14 +40,14 @@ def _walk(story, query: str = "", *, size: int) -> list[list[int]]:
 # --- Search --------------------------------------------------------------------------------------
 
 
-def test_search_ranks_a_title_match_above_a_summary_match():
+def test_search_results_come_newest_first_like_the_timeline():
     story = StoryFactory()
-    EventFactory(story=story, title="Talks in Moscow", summary="The leaders met about Donbas.")
-    EventFactory(story=story, title="Donbas autonomy", summary="A statement.")
-    EventFactory(story=story, title="Unrelated", summary="Nothing to see.")
+    EventFactory(story=story, title="Talks in Moscow", summary="The leaders met about Donbas.", start=_day(8))
+    EventFactory(story=story, title="Donbas autonomy", summary="A statement.", start=_day(7))
+    EventFactory(story=story, title="Unrelated", summary="Nothing to see.", start=_day(9))
     page = selectors.timeline_page(_filter(story, "q=donbas"))
-    assert [event.title for event in page.events] == ["Donbas autonomy", "Talks in Moscow"]
-    assert page.ranked
+    assert [event.title for event in page.events] == ["Talks in Moscow", "Donbas autonomy"]
+    assert not page.ranked
 
 
 def test_search_matches_word_forms():
@@ -60,17 +64,27 @@ def test_search_understands_quoted_phrases_and_exclusions():
     assert titles == ["Minsk agreements discussed"]
 
 
-def test_search_uses_the_gin_index():
+def test_search_matches_the_stored_document_through_its_gin_index():
     story = StoryFactory()
     EventFactory(story=story, title="Talks")
     queryset = selectors.search_events(Event.objects.all(), "talks")
+    assert '"events_event".search_vector @@' in str(queryset.query)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = queryset.explain()
     assert "event_search_idx" in plan
 
 
-def test_search_results_paginate_by_rank_without_skipping_or_repeating():
+def test_the_desks_prefix_search_matches_the_stored_document():
+    story = StoryFactory()
+    kremlin = EventFactory(story=story, title="Talks at the Kremlin")
+    EventFactory(story=story, title="Visit to Kyiv")
+    query = selectors.prefix_search_query("kreml")
+    matches = Event.objects.alias(document=selectors.event_search_vector()).filter(document=query)
+    assert list(matches) == [kremlin]
+
+
+def test_search_results_paginate_newest_first_without_skipping_or_repeating():
     story = StoryFactory()
     for n in range(7):
         EventFactory(
@@ -82,6 +96,7 @@ def test_search_results_paginate_by_rank_without_skipping_or_repeating():
     pages = _walk(story, "q=talks", size=2)
     ids = [pk for page in pages for pk in page]
     assert len(ids) == len(set(ids)) == 7
+    assert ids == sorted(ids, reverse=True)
 
 
 # --- Keyset pagination ---------------------------------------------------------------------------
@@ -127,10 +142,13 @@ def test_an_older_page_is_fetched_by_keyset_never_by_offset():
 
 
 def test_a_cursor_survives_its_round_trip_through_a_url():
-    cursor = selectors.Cursor(
-        start=datetime.datetime(2022, 2, 7, 15, 0, 0, 123456, tzinfo=datetime.UTC), id=42, rank=0.0607927
-    )
+    cursor = selectors.Cursor(start=datetime.datetime(2022, 2, 7, 15, 0, 0, 123456, tzinfo=datetime.UTC), id=42)
     assert selectors.Cursor.parse(str(cursor)) == cursor
+
+
+def test_a_cursor_of_the_old_ranked_search_results_is_refused():
+    with pytest.raises(ValueError):
+        selectors.Cursor.parse("0.0607927~2022-02-07T15:00:00.123456Z~42")
 
 
 def test_drafts_never_appear_in_a_timeline():
@@ -219,6 +237,41 @@ def test_recently_fulfilled_expectations_name_the_event_that_fulfilled_them():
     assert panel.recently_fulfilled[0].fulfilled_by == visit
 
 
+def test_whats_next_shows_a_few_of_each_kind_and_says_there_are_more():
+    story = StoryFactory()
+    today = datetime.date(2022, 3, 1)
+    for n in range(12):
+        ExpectationFactory(story=story, due_on=today - datetime.timedelta(days=n + 1))
+        ExpectationFactory(story=story, due_on=today + datetime.timedelta(days=n))
+    panel = selectors.whats_next(selectors.story_expectations(story), today=today, limit=10)
+    assert len(panel.overdue) == len(panel.pending) == 10
+    assert all(e.overdue for e in panel.overdue) and not any(e.overdue for e in panel.pending)
+    assert panel.more_overdue and panel.more_pending
+    assert [e.latest_on for e in panel.pending] == sorted(e.latest_on for e in panel.pending)
+
+
+def test_whats_next_is_one_query():
+    story = StoryFactory()
+    ExpectationFactory(story=story)
+    with CaptureQueriesContext(connection) as captured:
+        selectors.whats_next(selectors.story_expectations(story))
+    assert len(captured.captured_queries) == 1
+
+
+def test_the_list_of_expectations_pages_by_deadline_without_skipping_or_repeating():
+    story = StoryFactory()
+    made = {ExpectationFactory(story=story, due_on=datetime.date(2022, 2, 1 + n % 4)).pk for n in range(7)}
+    made |= {ExpectationFactory(story=story, due_on=None).pk for _ in range(2)}
+    seen, after = [], None
+    while True:
+        page = selectors.expectation_page(selectors.story_expectations(story), after=after, size=2)
+        seen += [e.pk for e in page.expectations]
+        if page.next_cursor is None:
+            break
+        after = selectors.ExpectationCursor.parse(str(page.next_cursor))
+    assert len(seen) == len(set(seen)) and set(seen) == made
+
+
 # --- The live notice -----------------------------------------------------------------------------
 
 
@@ -230,7 +283,26 @@ def test_the_notice_state_changes_when_an_event_is_published():
     publish_event(event=draft)
     after = selectors.story_state(story)
     assert before.etag != after.etag
-    assert after.published_count == 2
+    assert after.newest_published_at == Event.objects.get(pk=draft.pk).published_at
+
+
+def test_the_notice_state_changes_when_an_event_is_withdrawn():
+    story = StoryFactory()
+    EventFactory(story=story, published_at=timezone.now())
+    older = EventFactory(story=story, published_at=timezone.now() - datetime.timedelta(hours=1))
+    before = selectors.story_state(story)
+    Event.objects.filter(pk=older.pk).update(publication="draft", updated_at=timezone.now())
+    assert selectors.story_state(story).etag != before.etag
+
+
+def test_the_notice_state_is_two_index_probes_whatever_the_size_of_the_story():
+    story = StoryFactory()
+    EventFactory.create_batch(3, story=story)
+    with CaptureQueriesContext(connection) as captured:
+        selectors.story_state(story)
+    (query,) = captured.captured_queries
+    assert "COUNT(" not in query["sql"].upper() and "MAX(" not in query["sql"].upper()
+    assert query["sql"].count("LIMIT 1") == 2
 
 
 def test_new_events_are_those_published_after_the_readers_moment_newest_first():

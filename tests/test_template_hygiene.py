@@ -228,6 +228,14 @@ PARAMETERS: dict[str, Callable[[Demo], Requests]] = {
     # Every event: between them, discussion points, forums, expectations raised and fulfilled, and the
     # first and last of the story (a pager with one side).
     "events:event_detail": lambda d: [({"slug": event.slug}, {}) for event in d.events],
+    # Every expectation of a story, an actor, a topic or a place, and one status of them.
+    "events:story_expectations": lambda d: [
+        ({"slug": d.story.slug}, {}),
+        ({"slug": d.story.slug}, {"status": "overdue"}),
+    ],
+    "events:actor_expectations": lambda d: [({"slug": d.actor.slug}, {})],
+    "events:topic_expectations": lambda d: [({"slug": d.topic.slug}, {})],
+    "events:place_expectations": lambda d: [({"slug": d.place.slug}, {})],
     "events:actor_detail": lambda d: [({"slug": d.actor.slug}, {})],
     "events:topic_detail": lambda d: [({"slug": d.topic.slug}, {})],
     "events:place_detail": lambda d: [({"slug": d.place.slug}, {})],

@@ -369,7 +369,9 @@ class EventPage(Schema):
     upcoming: list[EventOut] = Field(
         description="Scheduled from tomorrow on, soonest first: on the first page of a list without `q` only."
     )
-    ranked: bool = Field(description="Whether `items` are ordered by relevance to `q`.")
+    ranked: bool = Field(
+        description="Always false: every list, a search's included, is newest first. Kept for older clients."
+    )
     next: str | None = NEXT
 
 

@@ -73,7 +73,7 @@ FIRST_DAY, LAST_DAY = datetime.date(1, 1, 2), datetime.date(9999, 12, 30)
 class TimelineQuery(Schema):
     """The timeline's own filters, named as in the reader's URL (/stories/<slug>/?kind=meeting)."""
 
-    q: str | None = Field(None, max_length=200, description="Words to search for; the best matches first.")
+    q: str | None = Field(None, max_length=200, description="Words in titles and summaries; newest first.")
     actor: str | None = Field(None, pattern=SLUG_PATTERN, description="An actor's slug: the events they took part in.")
     topic: str | None = Field(None, pattern=SLUG_PATTERN, description="A topic's slug.")
     kind: EventKind | None = None
@@ -99,13 +99,6 @@ def _timeline_filters(request: HttpRequest, story: Story) -> TimelineFilter:
     }
     if errors:  # before filters.qs, which would turn such a date into a time
         raise InvalidParameters(errors)
-    cursor = filters.cursor
-    ranked = "rank" in filters.qs.query.annotations
-    if cursor is not None and (cursor.rank is not None) != ranked:
-        # A cursor from a search continues only that search, and one from the plain list only that list.
-        raise InvalidParameters(
-            {"after": [_("This link to the next page belongs to another list. Start again from the first page.")]}
-        )
     return filters
 
 
