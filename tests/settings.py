@@ -22,3 +22,5 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Uploads of a test run go to a folder of their own, removed with the machine's temporary files.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="tracker-test-media-"))  # noqa: F405
+# Every request reads the page cache's stamps: tests roll the database back without changing them.
+PAGE_CACHE_STAMP_SECONDS = 0

@@ -1,5 +1,7 @@
-"""Request-scoped plumbing: a request id for the logs (taken from X-Request-ID when a proxy sets one)."""
+"""Request-scoped plumbing: a request id for the logs (taken from X-Request-ID when a proxy sets one),
+and the live notice's 304 answered before sessions and the rest of the stack."""
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -7,6 +9,7 @@ from collections.abc import Callable
 from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.urls import get_script_prefix, reverse
 
 from .request_id import current_request_id, new_request_id
 
@@ -38,3 +41,42 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id.get()
         return True
+
+
+@functools.cache
+def _poll_path() -> re.Pattern:
+    """The live notice's address, taken from the URLconf so that the two cannot drift apart."""
+    placeholder = "slug-placeholder"
+    path = "/" + reverse("events:story_updates", args=[placeholder]).removeprefix(get_script_prefix())
+    return re.compile(re.escape(path).replace(re.escape(placeholder), r"(?P<slug>[-a-zA-Z0-9_]+)"))
+
+
+class PageCacheMiddleware:
+    """Readers' pages and the live notice's "nothing new", answered from the cache ahead of sessions,
+    CSRF, auth and messages, which an anonymous reader's copy needs none of (events/page_cache.py).
+
+    Every open timeline asks "anything new?" every 10 seconds and nearly always the answer is a 304:
+    it is given from the cached validators before even the URL is resolved. A reader's page is served
+    from the cache when it is there, else rendered by the stack below and stored as the stack made it.
+    Editors (a session cookie) and everything else go through untouched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        # Imported here, not at the top: logging configuration imports this module before the
+        # models are ready.
+        from events import page_cache
+
+        self.page_cache = page_cache
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        page_cache = self.page_cache
+        conditional = "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META
+        if conditional and request.method == "GET" and (match := _poll_path().fullmatch(request.path_info)):
+            _, state = page_cache.poll_state(match["slug"])
+            if state is not None and (not_modified := page_cache.poll_not_modified(request, state)) is not None:
+                return not_modified
+        lookup = page_cache.Lookup.of(request)
+        if lookup is not None and (cached := lookup.cached(request)) is not None:
+            return cached
+        response = self.get_response(request)
+        return lookup.keep(request, response) if lookup is not None else response

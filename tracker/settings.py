@@ -40,6 +40,9 @@ if not SECRET_KEY:
 
 # The public address of the site. Emails sent by tasks build their links from it, and its scheme
 # decides the HTTPS-only settings below, so a plain-http demo and an https deployment both work.
+# What is deployed (a commit, a tag): cached pages of another release are never served.
+RELEASE = env.str("RELEASE", default="")
+
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 _site = urlsplit(SITE_URL)
 SITE_IS_HTTPS = _site.scheme == "https"
@@ -72,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Readers' pages and the live notice's 304 from the cache, before sessions: see its docstring.
+    "tracker.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,6 +114,11 @@ if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The pages' queries are index lookups of a few milliseconds; PostgreSQL's JIT, which it
+        # starts for plans it believes large, added 50-300 ms to them at a million events.
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 else:
     DATABASES = {
         "default": {
@@ -386,6 +396,9 @@ TIMELINE_PAGE_SIZE = env.int("TIMELINE_PAGE_SIZE", default=50)
 QUIET_STORY_DAYS = env.int("QUIET_STORY_DAYS", default=7)
 # How often an open timeline asks whether anything new was published (slower in a hidden tab).
 LIVE_NOTICE_POLL_SECONDS = env.int("LIVE_NOTICE_POLL_SECONDS", default=10)
+# Readers' pages are served from the cache while nothing they show has changed (events/page_cache.py);
+# each web process trusts what it last read of "what changed" for this many seconds (0: never).
+PAGE_CACHE_STAMP_SECONDS = env.float("PAGE_CACHE_STAMP_SECONDS", default=1.0)
 # The largest timeline file the desk's import page takes (bytes); `manage.py import_timeline` has no limit.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # Immediate alerts: a burst of publications within this window goes out as one email.

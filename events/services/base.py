@@ -7,7 +7,7 @@ from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from .. import history
+from .. import history, page_cache
 from ..models import Event, Story
 
 
@@ -59,9 +59,12 @@ def unique_slug(model: type, text: str, *, max_length: int = 200) -> str:
 
 
 def touch_story(story_id: int) -> None:
-    """Keep `last_development_at` equal to the newest publication in the story."""
+    """Keep `last_development_at` equal to the newest publication in the story, and have readers'
+    pages of it rendered afresh (the models' signals do too, but bulk writes, such as an import's,
+    send none: every publication comes through here)."""
     newest = Event.objects.filter(story_id=story_id).published().aggregate(m=Max("published_at"))["m"]
     Story.objects.filter(pk=story_id).update(last_development_at=newest)
+    page_cache.story_changed(story_id)
 
 
 def set_history_user(instance: Any, by: AbstractBaseUser | None) -> None:

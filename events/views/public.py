@@ -4,6 +4,9 @@ Each view parses its input with the FilterSet, calls a selector and renders one 
 request gets the partial it targets from that same template; a history restore (Back into a page
 htmx no longer holds) gets the whole page. Every view whose answer depends on HX-Request says so in
 Vary. Malformed filter values are a 400 showing the message on the form, never a 500.
+
+Anonymous readers are served from the page cache (events/page_cache.py) while nothing they see has
+changed, with ETag and Last-Modified for a 304 to a browser or a proxy that asks again.
 """
 
 import datetime
@@ -12,14 +15,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.dateparse import parse_datetime
-from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from .. import selectors
+from .. import page_cache, selectors
 from ..filters import TimelineFilter
 from ..models import Story
 
@@ -67,12 +68,14 @@ def _render_timeline(request: HtmxHttpRequest, template: str, filters: TimelineF
 
 
 @require_GET
+@page_cache.cached_page(page_cache.site_stamps)
 def story_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "events/story_list.html", {"stories": selectors.story_list()})
 
 
 @require_GET
 @vary_on_headers("HX-Request")
+@page_cache.cached_page(page_cache.story_stamps)
 def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     story = get_object_or_404(Story, slug=slug)
     filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
@@ -112,41 +115,39 @@ def story_updates(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     publication (ETag and Last-Modified from its published count and newest publication time), else
     the notice saying how many new events match the reader's filters.
 
-    Polling with conditional GETs rather than server-sent events: a check is one indexed aggregate
-    and an empty 304, it holds no connection open per reader (gunicorn's sync workers stay free), it
+    Polling with conditional GETs rather than server-sent events: a check is an empty 304 answered
+    from the cache (no query while the story's stamp is unchanged; tracker.middleware answers it even
+    before sessions), it holds no connection open per reader (gunicorn's sync workers stay free), it
     passes through any proxy or CDN, and the client controls its own pace (slower in a hidden tab,
     backing off after failures), as liveblogs do. A development every few minutes needs no more."""
-    story = get_object_or_404(Story, slug=slug)
-    state = selectors.story_state(story)
-    # HTTP dates have whole seconds; the ETag (which our script sends) also tells apart two
-    # publications within one second.
-    last_modified = int(state.newest_published_at.timestamp()) if state.newest_published_at else None
-    response = get_conditional_response(request, etag=state.etag, last_modified=last_modified)
-    if response is None:
-        filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
-        since = _since(request)
-        if since is None or not filters.is_valid():
-            return HttpResponse("Give since= as an ISO 8601 time and valid filters.", status=400)
-        count = selectors.count_published_since(filters, since)
-        response = render(
-            request,
-            "events/story_detail.html#live-notice",
-            {
-                "story": story,
-                "count": count,
-                "since": _stamp(since),
-                "filter_query": _query(filters, after=None),
-            },
-        )
-    response["ETag"] = state.etag
-    if last_modified is not None:
-        response["Last-Modified"] = http_date(last_modified)
-    # Revalidate every time: a cache may keep the answer, never serve it unchecked.
-    patch_cache_control(response, no_cache=True, private=True)
-    return response
+    key, state = page_cache.poll_state(slug)
+    story = None
+    if state is None:
+        story = get_object_or_404(Story, slug=slug)
+        state = page_cache.PollState.of(selectors.story_state(story))
+        page_cache.remember_poll_state(key, state)
+    if (not_modified := page_cache.poll_not_modified(request, state)) is not None:
+        return not_modified
+    story = story or get_object_or_404(Story, slug=slug)
+    filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
+    since = _since(request)
+    if since is None or not filters.is_valid():
+        return HttpResponse("Give since= as an ISO 8601 time and valid filters.", status=400)
+    response = render(
+        request,
+        "events/story_detail.html#live-notice",
+        {
+            "story": story,
+            "count": selectors.count_published_since(filters, since),
+            "since": _stamp(since),
+            "filter_query": _query(filters, after=None),
+        },
+    )
+    return state.headers(response)
 
 
 @require_GET
+@page_cache.cached_page(page_cache.story_stamps)
 def story_new_events(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """The events the live notice announced, as a block to insert at the top of the timeline."""
     story = get_object_or_404(Story, slug=slug)
@@ -164,6 +165,7 @@ def story_new_events(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@page_cache.cached_page(page_cache.site_stamps)
 def event_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     page = selectors.event_page(slug)
     return render(
@@ -189,17 +191,20 @@ def _entity_detail(request: HtmxHttpRequest, kind: str, slug: str) -> HttpRespon
 
 @require_GET
 @vary_on_headers("HX-Request")
+@page_cache.cached_page(page_cache.site_stamps)
 def actor_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return _entity_detail(request, "actor", slug)
 
 
 @require_GET
 @vary_on_headers("HX-Request")
+@page_cache.cached_page(page_cache.site_stamps)
 def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return _entity_detail(request, "topic", slug)
 
 
 @require_GET
 @vary_on_headers("HX-Request")
+@page_cache.cached_page(page_cache.site_stamps)
 def place_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return _entity_detail(request, "place", slug)
