@@ -74,8 +74,10 @@ COLUMNS = (
 REQUIRED_COLUMNS = ("Year", "Headline")
 _COLUMN_NAMES = {name.lower(): name for name in COLUMNS} | {"tag": "Group"}
 PROGRESS_EVERY = 10_000
+READ = gettext_lazy("records read")
 
-Progress = Callable[[str], None]
+# Told (stage, done, total) as a stage goes: events.management.commands._progress.ProgressLine draws it.
+Progress = Callable[[str, int, int], None]
 
 
 class _Refused(Exception):
@@ -157,7 +159,8 @@ class Timeline:
 
 def read_timeline(data: bytes, name: str, *, progress: Progress | None = None) -> Timeline:
     """The events of a TimelineJS file (JSON when its name ends in .json or its text opens with "{",
-    CSV otherwise), every bad record in `errors`. `progress` hears every PROGRESS_EVERY records."""
+    CSV otherwise), every bad record in `errors`. `progress` hears every PROGRESS_EVERY records, and
+    at the end if it heard before."""
     timeline = Timeline(name=name)
     reader = _Reader(timeline, progress)
     try:
@@ -168,6 +171,8 @@ def read_timeline(data: bytes, name: str, *, progress: Progress | None = None) -
             reader.read_csv(text)
     except _Refused as refused:
         timeline.errors.append(RowError(refused.line or 1, refused.reason))
+    if progress and timeline.records >= PROGRESS_EVERY:
+        progress(READ, timeline.records, timeline.records)
     timeline.errors.sort(key=lambda error: error.line)
     return timeline
 
@@ -516,11 +521,13 @@ class _Reader:
         self.timeline = timeline
         self.progress = progress
         self.seen: dict[str, int] = {}  # external id -> the line that first gave it
+        self.expected = 0  # records the file seems to hold (its rows or its events), for the progress
 
     def record(self) -> None:
         self.timeline.records += 1
-        if self.progress and self.timeline.records % PROGRESS_EVERY == 0:
-            self.progress(_("read %(count)s records") % {"count": self.timeline.records})
+        records = self.timeline.records
+        if self.progress and records % PROGRESS_EVERY == 0:
+            self.progress(READ, records, max(self.expected, records))
 
     def add(self, slide: _Slide) -> None:
         try:
@@ -566,6 +573,7 @@ class _Reader:
         rows = _records(reader)
         header = next(rows, (1, []))[1]
         columns = _columns(header)
+        self.expected = _count_records(text, delimiter) - 1
         for line, cells in rows:
             if not any(cell.strip() for cell in cells):
                 continue
@@ -640,6 +648,7 @@ class _Reader:
             ) from None
         if not isinstance(document, dict) or not isinstance(document.get("events"), list):
             raise _Refused(_("a TimelineJS file is a JSON object with an “events” list"), 1)
+        self.expected = len(document["events"]) + isinstance(document.get("title"), dict)
         starts = _json_starts(text)
         newlines = [match.start() for match in re.finditer("\n", text)]
 
@@ -674,6 +683,17 @@ def _delimiter(text: str) -> str:
         if "year" in [cell.strip().strip('"') for cell in first.split(delimiter)]:
             return delimiter
     return ","
+
+
+def _count_records(text: str, delimiter: str) -> int:
+    """How many records the CSV holds (a quick pass, for the progress), up to a break if it has one."""
+    count = 0
+    try:
+        for _cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            count += 1
+    except csv.Error:
+        pass
+    return count
 
 
 def _records(reader: Any) -> Iterator[tuple[int, list[str]]]:

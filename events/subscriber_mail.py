@@ -6,10 +6,13 @@ Templates live in templates/emails/<name>.txt and <name>.html; the HTML uses inl
 no external images, so common mail clients show it as meant.
 """
 
+from collections.abc import Hashable
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 
 from .models import Subscriber
 from .tokens import make_token
@@ -35,19 +38,25 @@ def subscriber_email(
     context: dict,
     list_unsubscribe: bool = True,
     message_id: str | None = None,
+    shared: "SharedBodies | None" = None,
+    shared_key: Hashable = None,
 ) -> EmailMultiAlternatives:
     """One message to `subscriber` from emails/<template>.txt and .html.
+
+    With `shared`, the body is rendered once for every message of the same `shared_key` (the same
+    news for many subscribers) and only the subscriber's own links are put in each: see SharedBodies.
 
     `message_id`, when given, is stable for the delivery it belongs to (e.g. "digest-42"): a message
     sent again after a crash carries the same Message-ID, which mail systems use to drop duplicates."""
     links = subscriber_links(subscriber)
-    context = {"site_url": settings.SITE_URL, "subscriber": subscriber, **links, **context}
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/{template}.txt", context),
-        to=[subscriber.email],
-    )
-    message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
+    if shared is not None:
+        text, html = shared.render(template, {"site_url": settings.SITE_URL, **context}, links, key=shared_key)
+    else:
+        context = {"site_url": settings.SITE_URL, "subscriber": subscriber, **links, **context}
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[subscriber.email])
+    message.attach_alternative(html, "text/html")
     if list_unsubscribe:
         message.extra_headers["List-Unsubscribe"] = f"<{links['unsubscribe_url']}>"
         message.extra_headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -55,3 +64,33 @@ def subscriber_email(
         domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":")[0] or "localhost"
         message.extra_headers["Message-ID"] = f"<{message_id}@{domain}>"
     return message
+
+
+class SharedBodies:
+    """Bodies rendered once and reused for every subscriber who gets the same content (a digest run
+    renders one body per distinct digest in a batch, not one per subscriber). The templates are
+    rendered with placeholders where a subscriber's own links go, without `subscriber` in their
+    context, and each message gets its links put in (HTML-escaped in the HTML part).
+
+    The key must say everything the templates show but the links; keep one instance per batch when
+    the key holds the ids of objects that live only as long as the batch."""
+
+    SLOTS = {"manage_url": "https://slot.invalid/manage", "unsubscribe_url": "https://slot.invalid/unsubscribe"}
+
+    def __init__(self) -> None:
+        self._bodies: dict[Hashable, tuple[str, str]] = {}
+
+    def render(self, template: str, context: dict, links: dict[str, str], *, key: Hashable) -> tuple[str, str]:
+        bodies = self._bodies.get((template, key))
+        if bodies is None:
+            context = {**context, **self.SLOTS}
+            bodies = (
+                render_to_string(f"emails/{template}.txt", context),
+                render_to_string(f"emails/{template}.html", context),
+            )
+            self._bodies[(template, key)] = bodies
+        text, html = bodies
+        for name, slot in self.SLOTS.items():
+            text = text.replace(slot, links[name])
+            html = html.replace(slot, escape(links[name]))
+        return text, html

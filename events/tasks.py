@@ -18,10 +18,20 @@ from .services import media as media_services
 logger = logging.getLogger(__name__)
 
 
+# An overdue announcement lists this many; the rest are counted ("and 9,950 more on the desk").
+OVERDUE_LISTED = 50
+
+
 def _mail_editors_about_overdue(expectations: list[Expectation]) -> None:
-    context = {"expectations": expectations, "site_url": settings.SITE_URL}
+    count = len(expectations)
+    context = {
+        "expectations": expectations[:OVERDUE_LISTED],
+        "more": max(0, count - OVERDUE_LISTED),
+        "site_url": settings.SITE_URL,
+    }
     send_mail(
-        subject=f"{len(expectations)} expectation{'s' if len(expectations) != 1 else ''} now overdue",
+        subject=ngettext("%(count)d expectation now overdue", "%(count)d expectations now overdue", count)
+        % {"count": count},
         message=render_to_string("emails/overdue_flagged.txt", context),
         from_email=None,
         recipient_list=settings.EDITORS_EMAIL,

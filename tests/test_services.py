@@ -1,14 +1,17 @@
 """Domain actions: each rule refused with a clear message, each action safe to repeat."""
 
 import datetime
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events import services
+from events import services, tasks
 from events.models import Event, Expectation
-from tests.factories import EventFactory, ExpectationFactory, StoryFactory, UserFactory
+from tests.factories import ActorFactory, EventFactory, ExpectationFactory, StoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +109,102 @@ def test_a_failed_announcement_is_retried_on_the_next_run():
     assert services.announce_overdue(send=told.append) == 1
     assert services.announce_overdue(send=told.append) == 0
     assert len(told) == 1
+
+
+def _late_expectations(count: int, story=None) -> list[Expectation]:
+    """`count` pending expectations past their latest date, each expecting one actor."""
+    story = story or StoryFactory()
+    actor = ActorFactory()
+    late = ExpectationFactory.create_batch(count, story=story, due_on=YESTERDAY)
+    Expectation.expected_actors.through.objects.bulk_create(
+        Expectation.expected_actors.through(expectation=e, actor=actor) for e in late
+    )
+    return late
+
+
+def test_flagging_costs_the_same_queries_for_10_or_200_newly_overdue(django_assert_num_queries):
+    _late_expectations(10)
+    with CaptureQueriesContext(connection) as ten:
+        assert len(services.flag_overdue_expectations()) == 10
+    _late_expectations(200)
+    with django_assert_num_queries(len(ten)):
+        assert len(services.flag_overdue_expectations()) == 200
+
+
+def test_each_flagged_expectation_gets_its_history_record_with_the_next_version():
+    late = _late_expectations(3)
+    services.flag_overdue_expectations()
+    for expectation in late:
+        expectation.refresh_from_db()
+        assert expectation.version == 2
+        assert expectation.reviewed_at is None
+        record = expectation.history.first()
+        assert (record.history_type, record.history_change_reason) == ("~", "Flagged overdue by the scheduled check")
+        assert (record.version, record.status, record.flagged_overdue_at) == (
+            2,
+            Expectation.Status.OVERDUE,
+            expectation.flagged_overdue_at,
+        )
+        # As a save would, the record keeps the actors expected then.
+        assert [a.actor_id for a in record.expected_actors.all()] == [a.pk for a in expectation.expected_actors.all()]
+        assert expectation.history.count() == 2
+
+
+def test_a_second_flagging_run_flags_nothing_and_writes_no_history():
+    late = _late_expectations(5)
+    services.flag_overdue_expectations()
+    records = Expectation.history.count()
+    assert services.flag_overdue_expectations() == []
+    assert Expectation.history.count() == records
+    assert {e.version for e in Expectation.objects.filter(pk__in=[e.pk for e in late])} == {2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_flagging_runs_flag_each_expectation_once():
+    late = _late_expectations(20)
+    first_holds_its_rows, second_done = threading.Event(), threading.Event()
+    results: dict[str, list[int]] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = [e.pk for e in services.flag_overdue_expectations()]
+                first_holds_its_rows.set()
+                # Still uncommitted while the second run goes: its rows are locked, not yet overdue.
+                second_done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            first_holds_its_rows.wait(timeout=30)
+            results["second"] = [e.pk for e in services.flag_overdue_expectations()]
+            second_done.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results["first"]) == sorted(e.pk for e in late)
+    assert results["second"] == []
+    assert services.flag_overdue_expectations() == []
+    for expectation in late:
+        assert expectation.history.count() == 2
+
+
+def test_the_overdue_announcement_lists_50_and_counts_the_rest(mailoutbox):
+    _late_expectations(60)
+    services.flag_overdue_expectations()
+    assert services.announce_overdue(send=tasks._mail_editors_about_overdue) == 60
+    (message,) = mailoutbox
+    assert message.subject == "60 expectations now overdue"
+    assert message.body.count("/desk/expectations/") == tasks.OVERDUE_LISTED + 1
+    assert "And 10 more." in message.body
+    assert services.announce_overdue(send=tasks._mail_editors_about_overdue) == 0
 
 
 def test_a_slug_already_taken_gets_a_number():

@@ -54,7 +54,7 @@ from django.utils.translation import ngettext
 from .. import digests
 from ..desk_selectors.home import quiet_since
 from ..models import Correction, DigestDelivery, Event, Expectation, Story, Subscriber
-from ..subscriber_mail import site_link, subscriber_email
+from ..subscriber_mail import SharedBodies, site_link, subscriber_email
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +98,10 @@ def send_due(*, kind: str, now: datetime.datetime | None = None, batch_size: int
             claimed, after = claim(frequencies=frequencies, kind=kind, now=now, after=after, size=batch_size)
             if not claimed:
                 break
+            # One rendering per distinct digest of the batch (most subscribers of a story get the same).
+            shared = SharedBodies()
             for digest in digests.collect(claimed, now=now).values():
-                outcome = deliver(digest, send=send)
+                outcome = deliver(digest, send=send, shared=shared)
                 setattr(report, outcome, getattr(report, outcome) + 1)
     return report
 
@@ -200,7 +202,7 @@ def _move_on(subscriber_id: int, period_end: datetime.datetime) -> None:
 Send = Callable[[EmailMessage], None]
 
 
-def deliver(digest: digests.Digest, *, send: Send) -> str:
+def deliver(digest: digests.Digest, *, send: Send, shared: SharedBodies | None = None) -> str:
     """Send one claimed digest unless another run has it; "sent", "empty" or "skipped"."""
     with transaction.atomic():
         delivery = (
@@ -216,7 +218,7 @@ def deliver(digest: digests.Digest, *, send: Send) -> str:
             _move_on(delivery.subscriber_id, delivery.period_end)
             return "empty"
         try:
-            send(build_message(digest, delivery.subscriber))
+            send(build_message(digest, delivery.subscriber, shared=shared))
         except smtplib.SMTPRecipientsRefused as refused:
             # This address, not the server: the others go on; this one is tried again next run.
             logger.warning("digest %s refused by the mail server: %s", delivery.pk, refused.recipients)
@@ -264,7 +266,27 @@ def subject_for(digest: digests.Digest) -> str:
     }
 
 
-def build_message(digest: digests.Digest, subscriber: Subscriber) -> EmailMessage:
+def _content_key(digest: digests.Digest) -> tuple:
+    """What a digest's body shows, but the subscriber's links: its kind, period and sections (their
+    items by identity, so the key holds only within one batch, while they live)."""
+    delivery = digest.delivery
+    sections = tuple(
+        (tuple(id(item) for item in section.items), section.total)
+        for section in (
+            digest.new_events,
+            digest.updated_events,
+            digest.corrections,
+            digest.fulfilled,
+            digest.overdue,
+            digest.coming,
+        )
+    )
+    return (delivery.kind, delivery.period_start, delivery.period_end, sections)
+
+
+def build_message(
+    digest: digests.Digest, subscriber: Subscriber, *, shared: SharedBodies | None = None
+) -> EmailMessage:
     delivery = digest.delivery
     return subscriber_email(
         subscriber,
@@ -278,6 +300,8 @@ def build_message(digest: digests.Digest, subscriber: Subscriber) -> EmailMessag
             "front_page_url": site_link("/"),
         },
         message_id=f"{delivery.kind}-{delivery.pk}",
+        shared=shared,
+        shared_key=_content_key(digest) if shared is not None else None,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -284,31 +284,71 @@ def review_expectation(
     return mark_reviewed(expectations=Expectation.objects.filter(pk=expectation.pk), by=by) == 1
 
 
+FLAGGED_OVERDUE = "Flagged overdue by the scheduled check"
+
+
 @transaction.atomic
 def flag_overdue_expectations(*, now: datetime.datetime | None = None) -> list[Expectation]:
     """Mark pending expectations whose latest acceptable date has passed as overdue.
 
-    Returns the newly flagged ones; a second run returns none. Rows are locked with SKIP LOCKED so
-    two concurrent runs split the work instead of flagging (and announcing) an item twice.
+    Returns the newly flagged ones (ordered by latest date); a second run returns none. Set-based,
+    so a million expectations cost the same few queries as ten: one UPDATE ... RETURNING, which
+    takes its rows with FOR UPDATE SKIP LOCKED (two concurrent runs split the work instead of
+    flagging, and announcing, an item twice), then the history of every flagged row in bulk: its
+    record (the change reason, version + 1) and, as django-simple-history would copy them on a
+    save, its expected actors.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    due = list(
-        Expectation.objects.pending()
-        .past_due(today)
-        .select_for_update(skip_locked=True, of=("self",))
-        .select_related("story")
-        .order_by("latest_on", "id")
-    )
-    for expectation in due:
-        expectation.status = Expectation.Status.OVERDUE
-        expectation.flagged_overdue_at = now
+    flagged = _update_returning(
+        Expectation.objects.pending().past_due(today).select_for_update(skip_locked=True).order_by().values("pk"),
         # Being flagged asks for a decision: it is unreviewed again until an editor looks.
-        expectation.reviewed_at = None
-        expectation.version += 1
-        expectation._change_reason = "Flagged overdue by the scheduled check"
-        expectation.save()
-    return due
+        {"status": Expectation.Status.OVERDUE, "flagged_overdue_at": now, "reviewed_at": None, "updated_at": now},
+    )
+    if flagged:
+        _record_in_bulk(flagged, reason=FLAGGED_OVERDUE, when=now)
+    return sorted(flagged, key=lambda e: (e.latest_on, e.pk))
+
+
+def _update_returning(rows: QuerySet, values: dict[str, Any]) -> list[Expectation]:
+    """UPDATE the expectations `rows` selects (a values("pk") queryset, locked as it says) with
+    `values` and version + 1, in one statement; the updated rows as instances (PostgreSQL and
+    SQLite both return them)."""
+    opts = Expectation._meta
+    quote = connection.ops.quote_name
+    select, select_params = rows.query.sql_with_params()
+    assignments, params = [], []
+    for name, value in values.items():
+        field = opts.get_field(name)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    version = quote(opts.get_field("version").column)
+    columns = ", ".join(quote(f.column) for f in opts.concrete_fields)
+    # On PostgreSQL `= ANY(ARRAY(...))`: the locked ids are gathered first, then each row is reached by
+    # its primary key. With `IN (...)` the planner may hash-join them against a scan of the whole table.
+    where = f"= ANY(ARRAY({select}))" if connection.vendor == "postgresql" else f"IN ({select})"
+    sql = (
+        f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)}, {version} = {version} + 1 "
+        f"WHERE {quote(opts.pk.column)} {where} RETURNING {columns}"
+    )
+    # raw() applies the backend's converters (SQLite's dates and datetimes come back as text).
+    return list(Expectation.objects.raw(sql, [*params, *select_params]))
+
+
+def _record_in_bulk(expectations: list[Expectation], *, reason: str, when: datetime.datetime) -> None:
+    """The history records a save of each would have written, without the save: one INSERT for
+    the records, one read and one INSERT for their expected actors."""
+    records = Expectation.history.bulk_history_create(
+        expectations, update=True, default_change_reason=reason, default_date=when
+    )
+    by_expectation = {record.id: record for record in records}
+    actors = Expectation.expected_actors.through.objects.filter(expectation_id__in=by_expectation)
+    recorded = Expectation.history.model.expected_actors.model
+    recorded.objects.bulk_create(
+        recorded(history=by_expectation[row.expectation_id], id=row.pk, expectation_id=row.expectation_id,
+                 actor_id=row.actor_id)
+        for row in actors
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import get_history_manager_for_model
 
 from ..imports import ImportedEvent, Progress, Timeline
@@ -38,6 +39,7 @@ from ..models import Event, MediaItem, Story
 from .base import ApplicationError, touch_story
 
 BATCH_SIZE = 2000
+WRITTEN = gettext_lazy("events imported")
 # How many slugs one query looks up (a bounded IN list or OR of prefixes).
 LOOKUP_CHUNK = 500
 _SLUG_MAX = Event._meta.get_field("slug").max_length
@@ -232,7 +234,7 @@ def _write(
         )
         done += len(events)
         if progress and len(plan.to_create) > BATCH_SIZE:
-            progress(_("imported %(done)s of %(total)s events") % {"done": done, "total": len(plan.to_create)})
+            progress(WRITTEN, done, len(plan.to_create))
     if publish and plan.to_create and not created:
         touch_story(story.pk)
     return ImportResult(story=story, story_created=created, created=len(plan.to_create), unchanged=len(plan.unchanged))
