@@ -8,7 +8,7 @@ PORT ?= 8000
 test check-services: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tracker
 test check-services: export REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test lint lock install install-dev clean check-services screenshots
+.PHONY: demo test lint lock install install-dev clean check-services screenshots bench
 
 # A venv on a Python >= 3.12, rebuilt if it was made with an older one.
 $(VENV)/.python-ok:
@@ -52,6 +52,11 @@ lock: $(VENV)/.python-ok
 	$(PY) -m pip install --quiet uv
 	cd requirements && ../$(VENV)/bin/uv pip compile --python-version 3.12 --generate-hashes -q base.in -o base.txt
 	cd requirements && ../$(VENV)/bin/uv pip compile --python-version 3.12 --generate-hashes -q dev.in -o dev.txt
+
+# The performance figures (issue 16) against gunicorn on PostgreSQL and Redis: one table, printed and kept
+# in var/bench/latest.md. QUICK=1: small sizes only. Not tests: nothing here fails on a timing.
+bench: check-services
+	$(PY) -m benchmarks $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
