@@ -132,9 +132,6 @@ class Cursor:
     start: datetime.datetime
     id: int
 
-    # Search results were once ordered by relevance, with the rank in their cursors; none is now.
-    rank = None
-
     @classmethod
     def of(cls, event: Event) -> "Cursor":
         return cls(start=event.start, id=event.pk)
