@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from . import selectors
 from .models import Actor, Event, Place, Topic
+from .widgets import FastSelect
 
 _BAD_DATE = "Enter a real date, such as 2022-02-07."
 CHOICE_FILTERS = ("actor", "topic", "place")
@@ -43,6 +44,7 @@ class TimelineFilter(django_filters.FilterSet):
         to_field_name="slug",
         queryset=Actor.objects.none(),
         empty_label="Any actor",
+        widget=FastSelect,
     )
     topic = django_filters.ModelChoiceFilter(
         label="Topic",
@@ -50,14 +52,18 @@ class TimelineFilter(django_filters.FilterSet):
         to_field_name="slug",
         queryset=Topic.objects.none(),
         empty_label="Any topic",
+        widget=FastSelect,
     )
-    kind = django_filters.ChoiceFilter(label="Kind", choices=Event.Kind.choices, empty_label="Any kind")
+    kind = django_filters.ChoiceFilter(
+        label="Kind", choices=Event.Kind.choices, empty_label="Any kind", widget=FastSelect
+    )
     place = django_filters.ModelChoiceFilter(
         label="Place",
         field_name="place",
         to_field_name="slug",
         queryset=Place.objects.none(),
         empty_label="Any place",
+        widget=FastSelect,
     )
     from_date = django_filters.DateFilter(
         label="From", method="filter_from", widget=DateInput(), error_messages={"invalid": _BAD_DATE}

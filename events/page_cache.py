@@ -68,6 +68,9 @@ from .models import Actor, Correction, Event, Expectation, Forum, MediaItem, Pla
 
 SHARED = "pc:shared"
 SITE = "pc:site"
+# The names already shown: changed when a story, actor, topic, place or forum is edited or deleted,
+# not when one is created (no event shows it yet). Rendered event cards are keyed on it (events.cards).
+NAMES = "pc:names"
 # How long a rendered page is kept: a page nobody asks for again should not fill the cache.
 PAGE_SECONDS = 600
 # What browsers and proxies may reuse without asking (then they revalidate with the ETag). A reader
@@ -193,9 +196,9 @@ def story_changed(story_id: int | None = None, *, slug: str | None = None, event
     _bump_now_and_on_commit([SITE] + ([story_key(slug)] if slug else []))
 
 
-def shared_changed(*story_slugs: str) -> None:
+def shared_changed(*story_slugs: str, created: bool = False) -> None:
     """A name every story page may show changed (a story, an actor, a topic, a place, a forum)."""
-    _bump_now_and_on_commit([SHARED, SITE, *(story_key(slug) for slug in story_slugs)])
+    _bump_now_and_on_commit([SHARED, SITE, *([] if created else [NAMES]), *(story_key(slug) for slug in story_slugs)])
 
 
 def _event_story_slug(event: Event) -> str | None:
@@ -226,8 +229,8 @@ def _on_m2m(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
         story_changed(instance.story_id)
 
 
-def _on_shared(sender: type, instance: Any, **kwargs: Any) -> None:
-    shared_changed(*([instance.slug] if isinstance(instance, Story) else []))
+def _on_shared(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    shared_changed(*([instance.slug] if isinstance(instance, Story) else []), created=created)
 
 
 # Connected here rather than in AppConfig.ready: this module is imported by the services and the

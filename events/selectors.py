@@ -161,7 +161,7 @@ class Cursor:
 # --- Event cards ---------------------------------------------------------------------------------
 
 
-def _card_prefetches() -> list:
+def card_prefetches() -> list:
     """What an event card shows besides the event row: participants (hosts first), topics, sources."""
     return [
         Prefetch(
@@ -181,7 +181,7 @@ def _cards(queryset: QuerySet) -> QuerySet:
 
 
 def _prefetch_cards(events: list[Event]) -> None:
-    prefetch_related_objects(events, *_card_prefetches())
+    prefetch_related_objects(events, *card_prefetches())
 
 
 def _start_of_tomorrow(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -226,13 +226,19 @@ class TimelinePage:
 
 
 def timeline_page(
-    filters: "TimelineFilter", *, size: int | None = None, now: datetime.datetime | None = None
+    filters: "TimelineFilter",
+    *,
+    size: int | None = None,
+    now: datetime.datetime | None = None,
+    prefetch: bool = True,
 ) -> TimelinePage:
     """A page of the filtered events (searched or not), newest first, with what lies ahead of today
     set apart on the first page (soonest first, at most UPCOMING_LIMIT).
 
     Fixed cost: the events (with their lead pictures; on PostgreSQL the upcoming and the past ones in
-    one query), then one query each for participants, topics and sources, whatever the page holds.
+    one query), then one query each for participants, topics and sources, whatever the page holds
+    (unless `prefetch` is false: the readers' pages take rendered cards from events.cards, which
+    prefetches only the events whose cards it has to render).
     """
     size = size or settings.TIMELINE_PAGE_SIZE
     queryset = _cards(filters.qs)
@@ -252,15 +258,17 @@ def timeline_page(
         events = sorted((e for e in rows if e.start < horizon), key=lambda e: (e.start, e.pk), reverse=True)
     next_cursor = Cursor.of(events[size - 1]) if len(events) > size else None
     events = events[:size]
-    _prefetch_cards(upcoming + events)
+    if prefetch:
+        _prefetch_cards(upcoming + events)
     return TimelinePage(events=events, upcoming=upcoming, next_cursor=next_cursor, cursor=cursor)
 
 
-def new_events(filters: "TimelineFilter", *, since: datetime.datetime) -> list[Event]:
+def new_events(filters: "TimelineFilter", *, since: datetime.datetime, prefetch: bool = True) -> list[Event]:
     """Events published after `since` that match the reader's filters, newest publication first:
     what the live notice's "show" inserts at the top of the page."""
     events = list(_cards(filters.qs.filter(published_at__gt=since)).order_by("-published_at", "-id")[:NEW_EVENTS_LIMIT])
-    _prefetch_cards(events)
+    if prefetch:
+        _prefetch_cards(events)
     return events
 
 
@@ -564,7 +572,7 @@ def event_page(slug: str) -> EventPage:
         Event.objects.published()
         .select_related("story", "place", "forum", "lead_image")
         .prefetch_related(
-            *_card_prefetches(),
+            *card_prefetches(),
             "media",
             Prefetch(
                 "discussion_points",

@@ -108,9 +108,11 @@ def write_media(event: Event, rows: list[MediaRow]) -> None:
 
 
 def _set_lead_image(event: Event, lead: MediaItem | None) -> None:
-    if event.lead_image_id != (lead.pk if lead else None):
-        event.lead_image = lead
-        Event.objects.filter(pk=event.pk).update(lead_image=lead)
+    # updated_at moves even when the lead stays: its caption or credit may have changed, and the
+    # event's rendered card (events.cards) is keyed on it.
+    event.lead_image = lead
+    event.updated_at = timezone.now()
+    Event.objects.filter(pk=event.pk).update(lead_image=lead, updated_at=event.updated_at)
 
 
 @transaction.atomic

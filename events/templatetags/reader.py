@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from .. import cards
 from ..media import links
 from ..models import Actor, Event, MediaItem, MediaKind
 from ..text import html_to_plain, plain_text, render_markdown
@@ -38,7 +39,7 @@ _SCHEMA_STATUS = {
 @register.filter
 def stored_html(html: str) -> SafeString:
     """HTML stored by render_markdown (`event.summary_html`), which nh3 sanitised when it was saved."""
-    return mark_safe(html)
+    return mark_safe(html)  # noqa: S308 (nh3 sanitised it when it was saved)
 
 
 @register.filter
@@ -146,5 +147,12 @@ def event_json_ld(context: template.Context, event: Event, url: str) -> SafeStri
     nonce = context.get("csp_nonce")
     # A LazyNonce is falsy until something reads it: test for its presence, not its truth.
     if nonce is not None:
-        return format_html('<script type="application/ld+json" nonce="{}">{}</script>', nonce, mark_safe(payload))
-    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))
+        # The payload is escaped for a script element just above, as json_script does.
+        return format_html('<script type="application/ld+json" nonce="{}">{}</script>', nonce, mark_safe(payload))  # noqa: S308
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+@register.simple_tag
+def event_card(event: Event, show_story: bool = False) -> SafeString:
+    """The event's card as events.cards keeps it (rendered once per version of the event)."""
+    return cards.card_html(event, bool(show_story))

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from .. import page_cache, selectors
+from .. import cards, page_cache, selectors
 from ..filters import TimelineFilter
 from ..models import Story
 
@@ -60,7 +60,8 @@ def _render_timeline(request: HtmxHttpRequest, template: str, filters: TimelineF
     """The whole page, the list (a filter changed) or one more page of it (scrolling), with a 400
     when the filters do not parse."""
     status = 200 if filters.is_valid() else 400
-    page = selectors.timeline_page(filters)
+    page = selectors.timeline_page(filters, prefetch=False)
+    cards.attach_cards(page.upcoming + page.events, show_story=context["show_story"])
     context |= _timeline_context(request, filters, page)
     if _wants_fragment(request):
         template = "includes/timeline.html#" + ("timeline-page" if page.cursor else "timeline")
@@ -155,7 +156,8 @@ def story_new_events(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     since = _since(request)
     if since is None or not filters.is_valid():
         return HttpResponse("Give since= as an ISO 8601 time and valid filters.", status=400)
-    events = selectors.new_events(filters, since=since)
+    events = selectors.new_events(filters, since=since, prefetch=False)
+    cards.attach_cards(events, show_story=False)
     newest = max((event.published_at for event in events), default=since)
     return render(
         request,

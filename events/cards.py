@@ -1,0 +1,102 @@
+"""Event cards rendered once per version of the event, kept in the cache and shared by every list.
+
+A timeline page is some seventy cards, and rendering them is most of a fresh page's cost (a card's
+participants, topics and sources are three prefetches and a few hundred template nodes). A card shows
+only its event and the rows around it, so its HTML is kept under a key made of what it is drawn from:
+the event's id, version and `updated_at` (every save changes it: the desk, the admin and the media
+service all save the event when its participants, topics, sources or pictures change), the `names`
+stamp of the page cache (an actor, topic, place or story renamed or deleted; a new one is on no card
+yet), the language and the settings that shape it. A change of any gives a new key, so a stale card cannot be found again; old ones expire.
+
+So a page rendered afresh after a publication renders one new card and takes the rest from the
+cache, and a filter, a search or an older page reuses the cards other pages rendered. The events whose
+cards are missing are the only ones prefetched.
+"""
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import prefetch_related_objects
+from django.template.loader import get_template
+from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
+
+from . import page_cache
+from .models import Event
+
+TEMPLATE = "includes/event_card.html"
+# A card nobody shows for a day is let go; a busy story's cards are shown far more often than that.
+CARD_SECONDS = 24 * 3600
+# Cards kept in each process's memory as well (a few KB each): a key names one version, never stale.
+RECENT_CARDS = 2048
+
+_recent: OrderedDict[str, str] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _variant(show_story: bool) -> str:
+    """What every card of a list shares in its key: the shared names' stamp, language and settings."""
+    names = page_cache.read_stamps([page_cache.NAMES])[page_cache.NAMES]
+    parts = (
+        names[1],
+        translation.get_language(),
+        show_story,
+        [getattr(settings, name, None) for name in page_cache.KEY_SETTINGS],
+        settings.MEDIA_URL,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def card_key(event: Event, variant: str) -> str:
+    return f"card:{variant}:{event.pk}:{event.version}:{event.updated_at.timestamp():.6f}"
+
+
+def _remember(key: str, html: str) -> None:
+    with _recent_lock:
+        _recent[key] = html
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT_CARDS:
+            _recent.popitem(last=False)
+
+
+def attach_cards(events: Iterable[Event], *, show_story: bool) -> None:
+    """Give each event its rendered card as `card_html`: from this process's memory, then the cache
+    (one round trip), else rendered now (prefetching only those events) and stored."""
+    events = list(events)
+    if not events:
+        return
+    variant = _variant(show_story)
+    keys = {card_key(event, variant): event for event in events}
+    with _recent_lock:
+        found = {key: _recent[key] for key in keys if key in _recent}
+    if wanted := [key for key in keys if key not in found]:
+        shared = cache.get_many(wanted)
+        for key, html in shared.items():
+            _remember(key, html)
+        found |= shared
+    missing = {key: event for key, event in keys.items() if key not in found}
+    if missing:
+        from .selectors import card_prefetches  # the selectors render lists with these cards
+
+        prefetch_related_objects(list(missing.values()), *card_prefetches())
+        template = get_template(TEMPLATE)
+        rendered = {key: template.render({"event": event, "show_story": show_story}) for key, event in missing.items()}
+        cache.set_many(rendered, timeout=CARD_SECONDS)
+        for key, html in rendered.items():
+            _remember(key, html)
+        found |= rendered
+    for key, event in keys.items():
+        event.card_html = mark_safe(found[key])  # noqa: S308 - our own template's output
+
+
+def card_html(event: Event, show_story: bool) -> SafeString:
+    """The event's card: attached by attach_cards, or rendered now for a list that was not prepared."""
+    html = getattr(event, "card_html", None)
+    if html is None:
+        attach_cards([event], show_story=show_story)
+        html = event.card_html
+    return html
