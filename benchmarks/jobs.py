@@ -297,7 +297,8 @@ def digest_figures(env: dict[str, str], size: int) -> list[Figure]:
     try:
         child = _wait_for_child(worker.pid)
         send = subprocess.run(
-            [setup.PYTHON, "-c", "from events.tasks import send_digests; print(send_digests.delay().id)"],
+            [setup.PYTHON, "-c", "import django; django.setup(); from events.tasks import send_digests; "
+             "print(send_digests.delay().id)"],
             cwd=ROOT, env={**worker_env, "DJANGO_SETTINGS_MODULE": "tracker.settings", "PYTHONPATH": str(ROOT)},
             capture_output=True, text=True, check=True,
         )  # fmt: skip

@@ -14,14 +14,13 @@ readers' search index (migration 0002) is an expression index, which PostgreSQL 
 under COPY like any other index: there is no trigger or stored search column to fill.
 """
 
-import contextlib
 import datetime
 import functools
 import random
 import uuid
 from array import array
 from bisect import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from itertools import accumulate
 
@@ -32,6 +31,7 @@ from django.db.models import Max
 from django.test.utils import override_settings
 
 from . import dates
+from .bulk import BulkWriter, Progress
 from .models import (
     Actor,
     DatePrecision,
@@ -50,12 +50,7 @@ from .models import (
 from .text import render_markdown
 
 BATCH_SIZE = 10_000
-# From how many events (or expectations, or subscribers) PostgreSQL builds the indexes after the load.
-BULK_LOAD_ROWS = 50_000
 SUBSCRIBER_DOMAIN = "synthetic.example.org"
-
-# Called as progress("events", done, total): once with done=0 before the first batch, then after each.
-Progress = Callable[[str, int, int], None]
 
 
 class SyntheticStoryError(Exception):
@@ -192,146 +187,6 @@ def validate_request(*, slug: str, events: int, expectations: int, subscribers: 
             raise SyntheticStoryError(f"{name} must be zero or more, not {value}")
 
 
-# --- Writing rows in bulk -------------------------------------------------------------------------
-
-
-# Statements that drop and recreate a table's non-unique indexes, then its foreign keys.
-_DEFERRABLE_INDEXES = """
-    SELECT format('DROP INDEX %%s', i.indexrelid::regclass), pg_get_indexdef(i.indexrelid)
-    FROM pg_index i WHERE i.indrelid = %s::regclass AND NOT i.indisunique ORDER BY i.indexrelid
-"""
-_FOREIGN_KEYS = """
-    SELECT format('ALTER TABLE %%s DROP CONSTRAINT %%I', conrelid::regclass, conname),
-           format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', conrelid::regclass, conname, pg_get_constraintdef(oid))
-    FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY oid
-"""
-
-
-class _Writer:
-    """Appends rows to tables, by COPY on PostgreSQL and executemany elsewhere.
-
-    A row is a tuple of the values of the columns named (attnames, such as "story_id"); every other
-    column gets its model default, and auto_now / auto_now_add columns the moment of the run. Ids that
-    other rows point to are taken beforehand with `ids()`, from the table's own sequence on PostgreSQL,
-    so the sequence stays ahead of every row and the app's next insert cannot collide.
-    """
-
-    def __init__(self, now: datetime.datetime) -> None:
-        self.now = now
-        self.postgresql = connection.vendor == "postgresql"
-        self.written: set[type[models.Model]] = set()
-        self._sequences: dict[str, str] = {}
-        self._next_ids: dict[str, int] = {}
-
-    def ids(self, model: type[models.Model], count: int) -> list[int]:
-        if not count:
-            return []
-        table, pk = model._meta.db_table, model._meta.pk.column
-        with connection.cursor() as cursor:
-            if self.postgresql:
-                if table not in self._sequences:
-                    cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk])
-                    self._sequences[table] = cursor.fetchone()[0]
-                cursor.execute(
-                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [self._sequences[table], count]
-                )
-                return [row[0] for row in cursor.fetchall()]
-            # SQLite: the transaction holds the database's write lock, so nobody else takes ids meanwhile,
-            # and an explicit id moves an AUTOINCREMENT sequence on by itself.
-            if table not in self._next_ids:
-                quote = connection.ops.quote_name
-                cursor.execute(f"SELECT COALESCE(MAX({quote(pk)}), 0) + 1 FROM {quote(table)}")
-                self._next_ids[table] = cursor.fetchone()[0]
-            first = self._next_ids[table]
-            self._next_ids[table] += count
-            return list(range(first, first + count))
-
-    def write(self, model: type[models.Model], names: Sequence[str], rows: Sequence[tuple]) -> None:
-        if not rows:
-            return
-        meta = model._meta
-        given = [meta.get_field(name) for name in names]
-        given_names = {field.attname for field in given}
-        rest = [f for f in meta.concrete_fields if f.attname not in given_names and not f.primary_key]
-        defaults = tuple(
-            self.now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
-            for f in rest
-        )
-        fields = given + rest
-        quote = connection.ops.quote_name
-        table, columns = quote(meta.db_table), ", ".join(quote(f.column) for f in fields)
-        self.written.add(model)
-        with connection.cursor() as cursor:
-            if self.postgresql:
-                # psycopg adapts dates, times and strings itself, as it does for parameters.
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row + defaults)
-                return
-            placeholders = ", ".join(["%s"] * len(fields))
-            cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",
-                [
-                    [f.get_db_prep_save(value, connection) for f, value in zip(fields, row + defaults, strict=True)]
-                    for row in rows
-                ],
-            )
-
-    @contextlib.contextmanager
-    def indexes_built_after(self, tables: Sequence[type[models.Model]], *, rows: int, report: Progress):
-        """Load a large batch of rows into `tables` without their secondary indexes and foreign keys,
-        and build those again at the end, as pg_restore does.
-
-        Building an index over a million rows is several times faster than adding a million entries to
-        it one at a time (the readers' search index above all), and one join checks a foreign key faster
-        than a trigger per row. Only on PostgreSQL, and only when the load at least doubles the first
-        table: otherwise rebuilding over the rows already there costs more than it saves. Unique indexes
-        stay, so uniqueness is checked as rows arrive. It all happens inside the transaction, so a
-        failure puts every index and constraint back; meanwhile the tables are locked against others.
-        """
-        if not self.postgresql or rows < BULK_LOAD_ROWS or rows < self._estimated_rows(tables[0]):
-            yield
-            return
-        rebuild = []
-        with connection.cursor() as cursor:
-            for model in tables:
-                table = model._meta.db_table
-                cursor.execute(_DEFERRABLE_INDEXES, [table])
-                rebuild += cursor.fetchall()
-                cursor.execute(_FOREIGN_KEYS, [table])
-                rebuild += cursor.fetchall()
-            # ALTER TABLE refuses a table with checks still deferred: run them now.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for drop, _ in rebuild:
-                cursor.execute(drop)
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        yield
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            # Enough memory to sort in one pass (the default 64 MB makes the search index build crawl).
-            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            report("indexes", 0, len(rebuild))
-            for done, (_, create) in enumerate(rebuild, start=1):
-                cursor.execute(create)
-                report("indexes", done, len(rebuild))
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-    def _estimated_rows(self, model: type[models.Model]) -> float:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
-            return max(cursor.fetchone()[0], 0)
-
-    def analyze(self, *more: type[models.Model]) -> None:
-        """Give the planner statistics now rather than at autovacuum's convenience: without them,
-        PostgreSQL takes a million-row table for an empty one and picks nested loops."""
-        tables = sorted({m._meta.db_table for m in (*self.written, *more)})
-        with connection.cursor() as cursor:
-            if self.postgresql:
-                cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
-            else:
-                cursor.execute("ANALYZE")
-
-
 def delete_story(story: Story) -> None:
     """Remove a synthetic story and its followers' generated addresses, without a history row each.
 
@@ -398,7 +253,7 @@ def generate_story(
     midnight = datetime.datetime.combine(today, datetime.time(0), datetime.UTC)
     actors, places, topics, forums = _ensure_pool()
     report = progress or (lambda label, done, total: None)
-    writer = _Writer(now=datetime.datetime.now(datetime.UTC))
+    writer = BulkWriter(now=datetime.datetime.now(datetime.UTC))
 
     story = Story.objects.create(
         slug=slug,

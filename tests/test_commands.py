@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Max
 from django.utils import timezone
 
-from events import selectors, synthetic
+from events import bulk, selectors, synthetic
 from events.models import Event, Expectation, Participation, Story, Subscriber
 from tests.factories import StoryFactory
 
@@ -230,8 +230,8 @@ def indexes_and_foreign_keys() -> set[tuple]:
 
 
 def test_a_large_story_builds_the_indexes_after_loading_and_puts_back_every_one(monkeypatch):
-    monkeypatch.setattr(synthetic, "BULK_LOAD_ROWS", 1)
-    monkeypatch.setattr(synthetic._Writer, "_estimated_rows", lambda self, model: 0)
+    monkeypatch.setattr(bulk, "BULK_LOAD_ROWS", 1)
+    monkeypatch.setattr(bulk.BulkWriter, "_estimated_rows", lambda self, model: 0)
     before = indexes_and_foreign_keys()
     err = StringIO()
     call_command("generate_story", "--slug", "synthetic", "--events", "120", stdout=StringIO(), stderr=err)

@@ -32,8 +32,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.utils import get_history_manager_for_model
 
+from ..bulk import BulkWriter, record_created
 from ..imports import ImportedEvent, Progress, Timeline
 from ..models import Event, MediaItem, Story
 from .base import ApplicationError, touch_story
@@ -143,34 +143,64 @@ def _allocate_slugs(events: list[ImportedEvent]) -> list[str]:
     return slugs
 
 
-def _events(
+_EVENT_COLUMNS = (
+    "id", "story_id", "kind", "title", "slug", "summary", "summary_html", "start", "start_precision", "end",
+    "end_precision", "status", "publication", "published_at", "external_id", "created_by_id",
+)  # fmt: skip
+_MEDIA_COLUMNS = (
+    "event_id", "position", "kind", "url", "thumbnail_url", "title", "outlet", "caption", "credit",
+)  # fmt: skip
+
+
+def _event_rows(
     story: Story,
     imported: list[ImportedEvent],
     slugs: Iterable[str],
+    ids: Iterable[int],
     *,
     now: datetime.datetime,
     publish: bool,
     by: AbstractBaseUser | None,
-) -> list[Event]:
+) -> list[tuple]:
+    published = Event.Publication.PUBLISHED if publish else Event.Publication.DRAFT
     return [
-        Event(
-            story=story,
-            kind=event.kind,
-            title=event.title,
-            slug=slug,
-            summary=event.summary,
-            summary_html=event.summary,  # what render_markdown makes of it: see imports.summary_from_html
-            start=event.start,
-            start_precision=event.start_precision,
-            end=event.end,
-            end_precision=event.end_precision,
-            status=Event.Status.SCHEDULED if event.start > now else Event.Status.HAPPENED,
-            publication=Event.Publication.PUBLISHED if publish else Event.Publication.DRAFT,
-            published_at=now if publish else None,
-            external_id=event.external_id,
-            created_by=by,
+        (
+            pk,
+            story.pk,
+            event.kind,
+            event.title,
+            slug,
+            event.summary,
+            event.summary,  # what render_markdown makes of it: see imports.summary_from_html
+            event.start,
+            event.start_precision,
+            event.end,
+            event.end_precision,
+            Event.Status.SCHEDULED if event.start > now else Event.Status.HAPPENED,
+            published,
+            now if publish else None,
+            event.external_id,
+            by.pk if by else None,
         )
-        for event, slug in zip(imported, slugs, strict=True)
+        for event, slug, pk in zip(imported, slugs, ids, strict=True)
+    ]
+
+
+def _media_rows(imported: list[ImportedEvent], ids: Iterable[int]) -> list[tuple]:
+    return [
+        (
+            pk,
+            0,
+            item.media.kind,
+            item.media.url,
+            item.media.thumbnail_url,
+            item.media.title,
+            item.media.outlet,
+            item.media.caption,
+            item.media.credit,
+        )
+        for item, pk in zip(imported, ids, strict=True)
+        if item.media
     ]
 
 
@@ -211,28 +241,17 @@ def _write(
         )
     now = timezone.now()
     slugs = _allocate_slugs(plan.to_create)
-    history = get_history_manager_for_model(Event)
     reason = _("Imported from %(file)s") % {"file": timeline.name}
+    writer = BulkWriter(now=now)
     done = 0
     for batch, batch_slugs in zip(_chunks(plan.to_create, BATCH_SIZE), _chunks(slugs, BATCH_SIZE), strict=True):
-        events = Event.objects.bulk_create(_events(story, batch, batch_slugs, now=now, publish=publish, by=by))
-        history.bulk_history_create(events, default_user=by, default_change_reason=reason, default_date=now)
-        MediaItem.objects.bulk_create(
-            MediaItem(
-                event=event,
-                position=0,
-                kind=item.media.kind,
-                url=item.media.url,
-                thumbnail_url=item.media.thumbnail_url,
-                title=item.media.title,
-                outlet=item.media.outlet,
-                caption=item.media.caption,
-                credit=item.media.credit,
-            )
-            for event, item in zip(events, batch, strict=True)
-            if item.media
+        ids = writer.ids(Event, len(batch))
+        writer.write(
+            Event, _EVENT_COLUMNS, _event_rows(story, batch, batch_slugs, ids, now=now, publish=publish, by=by)
         )
-        done += len(events)
+        record_created(Event, ids, date=now, user_id=by.pk if by else None, reason=reason)
+        writer.write(MediaItem, _MEDIA_COLUMNS, _media_rows(batch, ids))
+        done += len(batch)
         if progress and len(plan.to_create) > BATCH_SIZE:
             progress(WRITTEN, done, len(plan.to_create))
     if publish and plan.to_create and not created:
