@@ -679,6 +679,10 @@ class Expectation(models.Model):
             ),
             # The list of a story's expectations, by deadline.
             models.Index(fields=["story", "latest_on", "id"], name="expectation_deadline_idx"),
+            # The desk's "unreviewed", newest first: a seq scan over every expectation without it.
+            models.Index(
+                fields=["-created_at", "-id"], name="expectation_unreviewed_idx", condition=Q(reviewed_at__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -142,3 +142,13 @@ def test_the_live_notice_counts_along_the_publication_index(client, long_story):
     since = newest.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     url = reverse("events:story_updates", args=[long_story.slug])
     _check(_plans_of(client, url, {"since": since}), "event_story_published_idx")
+
+
+def test_the_desks_unreviewed_list_walks_its_partial_index(long_story):
+    from events.desk_selectors.expectations import unreviewed_queryset
+
+    with CaptureQueriesContext(connection) as captured:
+        list(unreviewed_queryset()[:10])
+    nodes = _explain(captured.captured_queries[-1]["sql"])
+    assert "expectation_unreviewed_idx" in {node.get("Index Name") for node in nodes}
+    assert not [n for n in nodes if n["Node Type"] == "Seq Scan" and n.get("Relation Name") == "events_expectation"]
