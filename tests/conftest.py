@@ -1,6 +1,9 @@
 import pytest
 from django.core.cache import cache
 
+# Every log line of the run goes to one file, checked at the end for addresses, tokens and secrets.
+pytest_plugins = ["tests.log_capture"]
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():

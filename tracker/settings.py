@@ -36,7 +36,7 @@ if not SECRET_KEY:
             f"SECRET_KEY is not set and {_secret_key_file} holds none: production settings refuse to start "
             "without one (set SECRET_KEY, or DEBUG=1 for local development)."
         )
-    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"
+    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"  # noqa: S105 (DEBUG only, refused above otherwise)
 
 # The public address of the site. Emails sent by tasks build their links from it, and its scheme
 # decides the HTTPS-only settings below, so a plain-http demo and an https deployment both work.
@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its one line per request times everything, page-cache answers and 304s included.
+    "tracker.access_log.AccessLogMiddleware",
     "tracker.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -151,7 +153,20 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
-if not REDIS_URL:
+# A task taken by a worker that died (SIGKILL, a lost machine) goes back to the queue after this many
+# seconds unacknowledged. It must outlast the longest task and countdown (alerts wait ALERT_BATCH_SECONDS),
+# or a task still running is handed to a second worker. Workers look for such tasks every tenth of it.
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility_timeout,
+        "unacked_restore_interval": min(60, max(1, _visibility_timeout // 10)),
+        "unacked_restore_throttle": 1,
+        # A publish must not wait forever on a Redis that went away without closing the connection.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+    }
+else:
     _broker_dir = VAR_DIR / "celery" / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
@@ -338,6 +353,15 @@ if env.bool("BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Said here rather than left to Django's defaults, so that the audit reads them (tests/test_security_headers.py).
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Lax: a reader following a link from an article arrives logged in; no form of another site posts with them.
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+# Forms carry the token in the page (hx-headers on the desk); no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# The site's page for a form sent without its token; JSON under /api/.
+CSRF_FAILURE_VIEW = "tracker.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -372,7 +396,8 @@ LOGGING = {
     "filters": {"request_id": {"()": "tracker.middleware.RequestIdFilter"}},
     "formatters": {
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            # JSON, with addresses, link tokens and the SECRET_KEY redacted from every line.
+            "()": "tracker.log_format.RedactingJsonFormatter",
             "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": "time",  # ISO 8601 in UTC, whatever the site's zone
@@ -385,6 +410,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # tracker.tasks writes the one line per task run; Celery's own says it again, but for failures.
+        "celery.app.trace": {"level": "WARNING"},
         # Failures and lockouts only, not two lines per successful login.
         "axes": {"level": "WARNING"},
     },

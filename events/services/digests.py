@@ -221,7 +221,14 @@ def deliver(digest: digests.Digest, *, send: Send, shared: SharedBodies | None =
             send(build_message(digest, delivery.subscriber, shared=shared))
         except smtplib.SMTPRecipientsRefused as refused:
             # This address, not the server: the others go on; this one is tried again next run.
-            logger.warning("digest %s refused by the mail server: %s", delivery.pk, refused.recipients)
+            # The server's codes, not its answer: that quotes the address.
+            codes = sorted({str(code) for code, _ in refused.recipients.values()})
+            logger.warning(
+                "digest %s to subscriber %s refused by the mail server (%s)",
+                delivery.pk,
+                delivery.subscriber_id,
+                ", ".join(codes),
+            )
             return "skipped"
         DigestDelivery.objects.filter(pk=delivery.pk).update(sent_at=timezone.now(), item_count=digest.item_count)
         _move_on(delivery.subscriber_id, delivery.period_end)
