@@ -6,4 +6,5 @@ from .permissions import is_editor
 
 def desk(request: HttpRequest) -> dict:
     """`is_editor` for templates (the Edit link on event pages), asked only when a template uses it."""
-    return {"is_editor": SimpleLazyObject(lambda: is_editor(request.user))}
+    # No user on an error page for a request refused before AuthenticationMiddleware (a bad Host).
+    return {"is_editor": SimpleLazyObject(lambda: hasattr(request, "user") and is_editor(request.user))}

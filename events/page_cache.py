@@ -372,7 +372,8 @@ class Lookup:
         response["Last-Modified"] = http_date(self.last_modified)
         patch_cache_control(response, public=True, max_age=MAX_AGE, stale_while_revalidate=STALE_WHILE_REVALIDATE)
         # Cookie: an editor gets another page (for the Desk link), so shared caches must not mix them.
-        patch_vary_headers(response, ["Cookie"])
+        # HX-Request: the key holds it (a fragment or the page), and a 304 repeats its 200's Vary.
+        patch_vary_headers(response, ["Cookie", "HX-Request"])
         return response
 
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 
 def is_editor(user) -> bool:
@@ -28,6 +29,9 @@ def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
             return redirect_to_login(request.get_full_path())
         if not is_editor(request.user):
             raise PermissionDenied
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        # An editor's page (drafts, a CSRF token) is for them alone: no shared cache, no browser copy.
+        add_never_cache_headers(response)
+        return response
 
     return wrapper

@@ -4,15 +4,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from events.api import api, unknown_url
+from events.api.errors import with_json_errors
 from events.views import health, media
 from tracker import accounts
+
+# The site's own error pages; JSON under /api/ (tracker/errors.py).
+handler400 = "tracker.errors.bad_request"
+handler403 = "tracker.errors.permission_denied"
+handler404 = "tracker.errors.page_not_found"
+handler500 = "tracker.errors.server_error"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("desk/", include("events.desk_urls")),
     path("subscribe/", include("events.subscribe_urls")),
-    path("api/", api.urls),
+    path("api/", with_json_errors(api.urls)),
     re_path(r"^api/", unknown_url, name="api_unknown_url"),  # JSON, not the site's HTML 404
     # Logging in and out only: no password reset, as the site sends editors no account mail.
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
