@@ -6,7 +6,8 @@ only its event and the rows around it, so its HTML is kept under a key made of w
 the event's id, version and `updated_at` (every save changes it: the desk, the admin and the media
 service all save the event when its participants, topics, sources or pictures change), the `names`
 stamp of the page cache (an actor, topic, place or story renamed or deleted; a new one is on no card
-yet), the language and the settings that shape it. A change of any gives a new key, so a stale card cannot be found again; old ones expire.
+yet), the language and the settings that shape it. A change of any gives a new key, so a stale card
+cannot be found again; old ones expire.
 
 So a page rendered afresh after a publication renders one new card and takes the rest from the
 cache, and a filter, a search or an older page reuses the cards other pages rendered. The events whose

@@ -162,7 +162,7 @@ def entry_html(event: Event) -> str:
             for c in event.corrections.all()
         ),
     )
-    summary = mark_safe(event.summary_html)  # sanitised by nh3 when the event was saved
+    summary = mark_safe(event.summary_html)  # noqa: S308 (sanitised by nh3 when the event was saved)
     return format_html(
         "<p><strong>{}</strong>{}</p>{}{}{}", event.when, where, _lead_picture(event), summary, corrections
     )

@@ -31,7 +31,7 @@ from ..models import MediaKind, media_document_path, media_image_path
 
 # Pillow's format name -> the extension a stored copy gets.
 IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-TOKEN_SALT = "events.media.upload"
+TOKEN_SALT = "events.media.upload"  # noqa: S105 (a namespace for signing, not a secret)
 # A staged upload not saved with its event within this time is refused (and is for the cleaner).
 TOKEN_MAX_AGE = 60 * 60 * 24
 

@@ -327,8 +327,9 @@ def _update_returning(rows: QuerySet, values: dict[str, Any]) -> list[Expectatio
     # On PostgreSQL `= ANY(ARRAY(...))`: the locked ids are gathered first, then each row is reached by
     # its primary key. With `IN (...)` the planner may hash-join them against a scan of the whole table.
     where = f"= ANY(ARRAY({select}))" if connection.vendor == "postgresql" else f"IN ({select})"
+    # Names quoted from the model's own metadata, values as parameters: nothing from outside in the text.
     sql = (
-        f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)}, {version} = {version} + 1 "
+        f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)}, {version} = {version} + 1 "  # noqa: S608
         f"WHERE {quote(opts.pk.column)} {where} RETURNING {columns}"
     )
     # raw() applies the backend's converters (SQLite's dates and datetimes come back as text).
