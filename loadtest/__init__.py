@@ -1,0 +1,1 @@
+"""The loopback load test (issue 17): `make loadtest`, scripts/loadtest."""
