@@ -115,15 +115,12 @@ class Demo:
     expectation: Expectation  # the overdue one, which the desk asks a decision about
     editor: AbstractBaseUser
 
-
-@pytest.fixture(scope="module")
-def _demo_for_the_module(django_db_setup, django_db_blocker) -> Iterator[Demo]:
-    """Loading the demo takes about a second, so it is loaded once, in a transaction rolled back after
-    the module: each test's own (pytest-django's `db`) is a savepoint inside it, and nothing leaks out."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    @classmethod
+    def load(cls) -> "Demo":
+        """Loads the demo story (load_demo_story) and names the rows the page walk visits."""
         call_command("load_demo_story", verbosity=0)
         story = Story.objects.get(slug=demo_story.STORY["slug"])
-        yield Demo(
+        return cls(
             story=story,
             event=Event.objects.get(slug="macron-putin-talks-in-moscow"),
             events=list(story.events.order_by("start")),
@@ -133,6 +130,14 @@ def _demo_for_the_module(django_db_setup, django_db_blocker) -> Iterator[Demo]:
             expectation=Expectation.objects.get(slug="normandy-format-leaders-summit"),
             editor=get_user_model().objects.get(username="editor"),
         )
+
+
+@pytest.fixture(scope="module")
+def _demo_for_the_module(django_db_setup, django_db_blocker) -> Iterator[Demo]:
+    """Loading the demo takes about a second, so it is loaded once, in a transaction rolled back after
+    the module: each test's own (pytest-django's `db`) is a savepoint inside it, and nothing leaks out."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield Demo.load()
         transaction.set_rollback(True)
 
 

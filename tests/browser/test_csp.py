@@ -8,13 +8,9 @@ what is not HTML (feeds, JSON, files) is left out, as the browser would download
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import expect
 
-from events import demo_story
-from events.models import Actor, Event, Expectation, Place, Story, Topic
 from tests.test_template_hygiene import Demo, is_html, site_routes, urls_for, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,18 +26,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 @pytest.fixture
 def demo(db) -> Demo:
-    call_command("load_demo_story", verbosity=0)
-    story = Story.objects.get(slug=demo_story.STORY["slug"])
-    return Demo(
-        story=story,
-        event=Event.objects.get(slug="macron-putin-talks-in-moscow"),
-        events=list(story.events.order_by("start")),
-        actor=Actor.objects.get(slug="emmanuel-macron"),
-        topic=Topic.objects.get(slug="minsk-agreements"),
-        place=Place.objects.get(slug="moscow"),
-        expectation=Expectation.objects.get(slug="normandy-format-leaders-summit"),
-        editor=get_user_model().objects.get(username="editor"),
-    )
+    return Demo.load()
 
 
 @pytest.fixture
