@@ -646,6 +646,8 @@ class _Reader:
                 _("not valid JSON: %(message)s (column %(column)s)") % {"message": exc.msg, "column": exc.colno},
                 exc.lineno,
             ) from None
+        except RecursionError:  # "[[[[...": nested deeper than Python's parser goes
+            raise _Refused(_("not valid JSON: nested too deeply"), 1) from None
         if not isinstance(document, dict) or not isinstance(document.get("events"), list):
             raise _Refused(_("a TimelineJS file is a JSON object with an “events” list"), 1)
         self.expected = len(document["events"]) + isinstance(document.get("title"), dict)

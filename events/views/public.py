@@ -104,10 +104,15 @@ def _stamp(moment: datetime.datetime) -> str:
 
 
 def _since(request: HttpRequest) -> datetime.datetime | None:
-    value = parse_datetime(request.GET.get("since", ""))
-    if value is None:
+    """The reader's `since=`, or None when it is no time (2022-02-30, an offset of 99 hours, a moment
+    that would fall outside the calendar in UTC)."""
+    try:
+        value = parse_datetime(request.GET.get("since", ""))
+        if value is None:
+            return None
+        return value.astimezone(datetime.UTC) if timezone.is_aware(value) else value.replace(tzinfo=datetime.UTC)
+    except (ValueError, OverflowError):
         return None
-    return value if timezone.is_aware(value) else timezone.make_aware(value, datetime.UTC)
 
 
 @require_GET

@@ -17,6 +17,7 @@ import ipaddress
 from math import ceil
 
 from django.conf import settings
+from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -84,7 +85,8 @@ def _follows(subscriber: Subscriber) -> dict:
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     slug = request.GET.get("story", "")
-    story = Story.objects.filter(slug=slug).first() if slug else None
+    # Only a slug is looked up: one with a NUL byte would be refused by PostgreSQL.
+    story = Story.objects.filter(slug=slug).first() if slug_re.match(slug) else None
     keep = [story] if story else []
     if request.method == "POST":
         form = SubscriptionForm(request.POST, keep=keep)

@@ -11,6 +11,7 @@ what the other editor changed.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -144,7 +145,9 @@ def _edit_form(event: Event) -> DevelopmentForm:
 def event_new(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _submit(request, None)
-    story = Story.objects.filter(slug=request.GET.get("story", "")).only("pk").first()
+    slug = request.GET.get("story", "")
+    # Only a slug is looked up: one with a NUL byte would be refused by PostgreSQL.
+    story = Story.objects.filter(slug=slug).only("pk").first() if slug_re.match(slug) else None
     return _render(request, DevelopmentForm(initial={"story": story.pk if story else None}), None)
 
 

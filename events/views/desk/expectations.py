@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -50,7 +51,8 @@ SHOW_LABELS = {
 def expectation_list(request: HtmxHttpRequest) -> HttpResponse:
     show = request.GET.get("show") or reads.DEFAULT_SHOW
     story_slug = request.GET.get("story", "")
-    story = Story.objects.filter(slug=story_slug).first() if story_slug else None
+    # Only a slug is looked up: one with a NUL byte would be refused by PostgreSQL.
+    story = Story.objects.filter(slug=story_slug).first() if slug_re.match(story_slug) else None
     problems = []
     if show not in reads.SHOWS:
         problems.append(
@@ -258,10 +260,14 @@ def expectation_new(request: HtmxHttpRequest) -> HttpResponse:
     """`?event=<slug>`: raised by that event (its story and raised_by fixed); `?story=<slug>`: in
     that story."""
     event = story = None
-    if slug := request.GET.get("event"):
-        event = get_object_or_404(Event.objects.select_related("story"), slug=slug)
-    elif slug := request.GET.get("story"):
-        story = get_object_or_404(Story, slug=slug)
+    event_slug, story_slug = request.GET.get("event", ""), request.GET.get("story", "")
+    for slug in (event_slug, story_slug):
+        if slug and not slug_re.match(slug):  # no such page, and PostgreSQL refuses a NUL byte
+            raise Http404
+    if event_slug:
+        event = get_object_or_404(Event.objects.select_related("story"), slug=event_slug)
+    elif story_slug:
+        story = get_object_or_404(Story, slug=story_slug)
     if request.method == "GET":
         return _form_page(request, ExpectationForm(event=event, story=story), None)
     form = ExpectationForm(request.POST, event=event, story=story)

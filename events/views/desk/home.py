@@ -41,7 +41,10 @@ def desk_home(request: HtmxHttpRequest) -> HttpResponse:
 @editor_required
 def latest_changes(request: HtmxHttpRequest) -> HttpResponse:
     """All changes, newest first, a page at a time (`before=` the oldest change of the last page)."""
-    before = parse_datetime(request.GET.get("before", "") or "")
+    try:
+        before = parse_datetime(request.GET.get("before", "") or "")
+    except ValueError:  # well formed but no time, such as 2022-02-30T10:00: start from the newest
+        before = None
     changes = reads.latest_changes(limit=LIST_PAGE_SIZE + 1, before=before)
     return render(
         request,

@@ -32,7 +32,8 @@ def time_zone_choices() -> list[str]:
 
 def _typed(request: HtmxHttpRequest) -> str:
     """What was typed: an input sends its own name (participants-0-actor, q ...), so take any value."""
-    return next((value.strip() for value in request.GET.values() if value.strip()), "")[:100]
+    typed = next((value.strip() for value in request.GET.values() if value.strip()), "")
+    return typed.replace("\x00", "")[:100]  # PostgreSQL refuses a NUL byte in a query
 
 
 @require_GET
