@@ -9,6 +9,7 @@ and their plans come from benchmarks.probe, run with the same database's setting
 
 import html
 import http.client
+import itertools
 import json
 import math
 import re
@@ -103,10 +104,15 @@ def probe(env: dict[str, str], requests: list[dict]) -> list[dict]:
     return json.loads(done.stdout)
 
 
-def flush_cache() -> None:
+def flush_cache(*, pages_only: bool = False) -> None:
+    """Empty the cache; `pages_only`: only the stored pages, keeping the rendered event cards."""
     client = redis.Redis.from_url(setup.REDIS_URL)
     try:
-        client.flushdb()
+        if pages_only:
+            if keys := list(client.scan_iter("*pc:page:*", count=1000)):
+                client.delete(*keys)
+        else:
+            client.flushdb()
     finally:
         client.close()
 
@@ -180,13 +186,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(len(ordered) * share) - 1))]
 
 
-def fresh_renders(client: Client, path: str, count: int) -> tuple[float, float, list[int]]:
+def fresh_renders(client: Client, path: str, count: int, *, cards: bool = False) -> tuple[float, float, list[int]]:
     """Median and p99 in ms of `count` sequential requests that no cache can answer: Redis emptied
-    before each, and a query string of its own (the page cache also keeps pages in each process)."""
+    before each, and a query string of its own (the page cache also keeps pages in each process).
+    `cards`: the stored pages only are emptied, so the event cards rendered by the first request
+    (events.cards) serve the others, as they serve every reader after a publication."""
     timings = []
     statuses = []
     for number in range(count):
-        flush_cache()
+        flush_cache(pages_only=cards)
         response = client.get(path + ("&" if "?" in path else "?") + f"bench={time.time_ns()}-{number}")
         timings.append(response.seconds * 1000)
         statuses.append(response.status)
@@ -289,12 +297,12 @@ def run(server: setup.Gunicorn, env: dict[str, str], database: str, size: int, *
         )
     )
 
-    for what, path in fresh_paths.items():
-        median, p99, statuses = fresh_renders(client, path, repeats)
+    for (what, path), cards in itertools.product(fresh_paths.items(), (False, True)):
+        median, p99, statuses = fresh_renders(client, path, repeats, cards=cards)
         figures.append(
             Figure(
                 F2,
-                f"rendered afresh, {what}, median",
+                f"rendered afresh, {what}, {'event cards cached' if cards else 'nothing cached'}, median",
                 size,
                 median,
                 "ms",

@@ -863,3 +863,16 @@ def test_the_preview_of_a_thousand_rows_shows_a_hundred_in_a_bounded_number_of_q
     assert "would create 1000 events" in response.content.decode()
     assert len(response.context["rows"]) == 100
     assert "(the first 100)" in response.content.decode()
+
+
+def test_a_large_import_leaves_the_tables_it_wrote_analysed(db, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from events.services import imports as import_services
+
+    monkeypatch.setattr(import_services, "ANALYZE_AFTER", 1)
+    with CaptureQueriesContext(connection) as queries:
+        run("--story", "thirty-years-war", str(TEMPLATE_CSV))
+    [analyze] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert all(table in analyze for table in ("events_event", "events_historicalevent", "events_mediaitem"))

@@ -39,6 +39,8 @@ from ..models import Event, MediaItem, Story
 from .base import ApplicationError, touch_story
 
 BATCH_SIZE = 2000
+# An import of at least this many events analyses the tables it wrote (autovacuum would, later).
+ANALYZE_AFTER = 10_000
 WRITTEN = gettext_lazy("events imported")
 # How many slugs one query looks up (a bounded IN list or OR of prefixes).
 LOOKUP_CHUNK = 500
@@ -254,6 +256,9 @@ def _write(
         done += len(batch)
         if progress and len(plan.to_create) > BATCH_SIZE:
             progress(WRITTEN, done, len(plan.to_create))
+    if len(plan.to_create) >= ANALYZE_AFTER:
+        # As generate_story does: without statistics the planner takes the grown tables for small ones.
+        writer.analyze(Event.history.model)
     if publish and plan.to_create and not created:
         touch_story(story.pk)
     return ImportResult(story=story, story_created=created, created=len(plan.to_create), unchanged=len(plan.unchanged))
