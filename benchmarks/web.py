@@ -190,7 +190,8 @@ def fresh_renders(client: Client, path: str, count: int, *, cards: bool = False)
     """Median and p99 in ms of `count` sequential requests that no cache can answer: Redis emptied
     before each, and a query string of its own (the page cache also keeps pages in each process).
     `cards`: the stored pages only are emptied, so the event cards rendered by the first request
-    (events.cards) serve the others, as they serve every reader after a publication."""
+    (events.cards) serve the others from Redis, as they serve every reader after a publication.
+    Either way each web process keeps its last few thousand cards in its own memory too."""
     timings = []
     statuses = []
     for number in range(count):
@@ -302,7 +303,7 @@ def run(server: setup.Gunicorn, env: dict[str, str], database: str, size: int, *
         figures.append(
             Figure(
                 F2,
-                f"rendered afresh, {what}, {'event cards cached' if cards else 'nothing cached'}, median",
+                f"rendered afresh, {what}, {'stored pages emptied' if cards else 'Redis emptied'}, median",
                 size,
                 median,
                 "ms",
