@@ -155,24 +155,40 @@ class BulkWriter:
                 cursor.execute("ANALYZE")
 
 
-def record_created(
-    model: type[models.Model], ids: Sequence[int], *, date: datetime.datetime, user_id: int | None, reason: str
-) -> None:
-    """One "created" history entry for each of the rows `ids`, copied from the rows in one statement:
-    what simple_history's bulk_history_create does by building every historical instance in Python
-    (a fifth of an import's time)."""
+def record_history(
+    model: type[models.Model],
+    ids: Sequence[int],
+    *,
+    date: datetime.datetime,
+    user_id: int | None,
+    reason: str,
+    history_type: str,
+) -> list[tuple[int, int]]:
+    """One history entry ("+" created, "~" changed) for each of the rows `ids`, copied from the rows as
+    they are now, in one statement: what simple_history's bulk_history_create does by building every
+    historical instance in Python (a fifth of an import's time, most of the overdue job's). Returns
+    (history id, row id) pairs, for the history of the rows' many-to-many fields."""
     if not ids:
-        return
+        return []
     history = get_history_manager_for_model(model).model
     own = {field.column for field in model._meta.concrete_fields}
     copied = [f.column for f in history._meta.concrete_fields if f.column in own]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(column) for column in copied)
+    pk = quote(model._meta.pk.column)
     placeholders = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(history._meta.db_table)} ({columns}, history_date, history_change_reason,"  # noqa: S608 - quoted model names
-            f" history_type, history_user_id) SELECT {columns}, %s, %s, '+', %s FROM {quote(model._meta.db_table)}"
-            f" WHERE {quote(model._meta.pk.column)} IN ({placeholders})",
-            [date, reason, user_id, *ids],
+            f" history_type, history_user_id) SELECT {columns}, %s, %s, %s, %s FROM {quote(model._meta.db_table)}"
+            f" WHERE {pk} IN ({placeholders}) RETURNING {quote(history._meta.pk.column)}, {pk}",
+            [date, reason, history_type, user_id, *ids],
         )
+        return [(history_id, row_id) for history_id, row_id in cursor.fetchall()]
+
+
+def record_created(
+    model: type[models.Model], ids: Sequence[int], *, date: datetime.datetime, user_id: int | None, reason: str
+) -> None:
+    """One "created" history entry for each of the rows `ids` (see record_history)."""
+    record_history(model, ids, date=date, user_id=user_id, reason=reason, history_type="+")

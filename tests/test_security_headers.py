@@ -68,10 +68,15 @@ def test_production_settings_are_https_only_with_strict_cookies_and_no_silenced_
 _PRODUCTION_ANSWERS = """
 import json, django
 django.setup()
-from django.test import Client
-client = Client(HTTP_HOST="tracker.example.org")
-plain = client.get("/accounts/login/")
-login = client.get("/accounts/login/", secure=True)
+from django.conf import settings
+from django.test import Client, override_settings
+# The production settings but their static files' manifest, which only collectstatic writes.
+plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+plain_static = {**settings.STORAGES, "staticfiles": plain}
+with override_settings(STORAGES=plain_static):
+    client = Client(HTTP_HOST="tracker.example.org")
+    plain = client.get("/accounts/login/")
+    login = client.get("/accounts/login/", secure=True)
 cookie = login.cookies["csrftoken"]
 print(json.dumps({
     "plain": [plain.status_code, plain.get("Location", "")],

@@ -20,6 +20,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .. import dates
+from ..bulk import record_history
 from ..models import Actor, DatePrecision, Event, Expectation, Place, Story, Topic
 from .base import ApplicationError, lock_for_edit, set_history_user, unique_slug
 
@@ -337,19 +338,22 @@ def _update_returning(rows: QuerySet, values: dict[str, Any]) -> list[Expectatio
 
 
 def _record_in_bulk(expectations: list[Expectation], *, reason: str, when: datetime.datetime) -> None:
-    """The history records a save of each would have written, without the save: one INSERT for
-    the records, one read and one INSERT for their expected actors."""
-    records = Expectation.history.bulk_history_create(
-        expectations, update=True, default_change_reason=reason, default_date=when
+    """The history records a save of each would have written, without the save: one INSERT ...
+    SELECT for the records (events.bulk), one read and one INSERT for their expected actors."""
+    history_of = {
+        row_id: history_id
+        for history_id, row_id in record_history(
+            Expectation, [e.pk for e in expectations], date=when, user_id=None, reason=reason, history_type="~"
+        )
+    }
+    actors = Expectation.expected_actors.through.objects.filter(expectation_id__in=history_of).values_list(
+        "pk", "expectation_id", "actor_id"
     )
-    by_expectation = {record.id: record for record in records}
-    actors = Expectation.expected_actors.through.objects.filter(expectation_id__in=by_expectation)
     recorded = Expectation.history.model.expected_actors.model
     recorded.objects.bulk_create(
-        recorded(history=by_expectation[row.expectation_id], id=row.pk, expectation_id=row.expectation_id,
-                 actor_id=row.actor_id)
-        for row in actors
-    )  # fmt: skip
+        recorded(history_id=history_of[expectation_id], id=pk, expectation_id=expectation_id, actor_id=actor_id)
+        for pk, expectation_id, actor_id in actors
+    )
 
 
 @transaction.atomic
