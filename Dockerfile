@@ -14,6 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # pg_dump and pg_restore for `manage.py backup` / `restore` (make backup) run inside the container.
+# Debian's current client, not a pinned version: the security updates come with the base image's suite.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends postgresql-client \
     && rm -rf /var/lib/apt/lists/*
