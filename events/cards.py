@@ -14,9 +14,6 @@ cache, and a filter, a search or an older page reuses the cards other pages rend
 cards are missing are the only ones prefetched.
 """
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -28,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from . import page_cache
 from .models import Event
+from .selectors import card_prefetches
 
 TEMPLATE = "includes/event_card.html"
 # A card nobody shows for a day is let go; a busy story's cards are shown far more often than that.
@@ -35,33 +33,23 @@ CARD_SECONDS = 24 * 3600
 # Cards kept in each process's memory as well (a few KB each): a key names one version, never stale.
 RECENT_CARDS = 2048
 
-_recent: OrderedDict[str, str] = OrderedDict()
-_recent_lock = threading.Lock()
+_recent = page_cache.Recent(RECENT_CARDS)
 
 
 def _variant(show_story: bool) -> str:
     """What every card of a list shares in its key: the shared names' stamp, language and settings."""
     names = page_cache.read_stamps([page_cache.NAMES])[page_cache.NAMES]
-    parts = (
+    return page_cache.digest(
         names[1],
         translation.get_language(),
         show_story,
         [getattr(settings, name, None) for name in page_cache.KEY_SETTINGS],
         settings.MEDIA_URL,
-    )
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    )[:16]
 
 
 def card_key(event: Event, variant: str) -> str:
     return f"card:{variant}:{event.pk}:{event.version}:{event.updated_at.timestamp():.6f}"
-
-
-def _remember(key: str, html: str) -> None:
-    with _recent_lock:
-        _recent[key] = html
-        _recent.move_to_end(key)
-        while len(_recent) > RECENT_CARDS:
-            _recent.popitem(last=False)
 
 
 def attach_cards(events: Iterable[Event], *, show_story: bool) -> None:
@@ -72,23 +60,20 @@ def attach_cards(events: Iterable[Event], *, show_story: bool) -> None:
         return
     variant = _variant(show_story)
     keys = {card_key(event, variant): event for event in events}
-    with _recent_lock:
-        found = {key: _recent[key] for key in keys if key in _recent}
+    found = {key: html for key in keys if (html := _recent.get(key)) is not None}
     if wanted := [key for key in keys if key not in found]:
         shared = cache.get_many(wanted)
         for key, html in shared.items():
-            _remember(key, html)
+            _recent.put(key, html)
         found |= shared
     missing = {key: event for key, event in keys.items() if key not in found}
     if missing:
-        from .selectors import card_prefetches  # the selectors render lists with these cards
-
         prefetch_related_objects(list(missing.values()), *card_prefetches())
         template = get_template(TEMPLATE)
         rendered = {key: template.render({"event": event, "show_story": show_story}) for key, event in missing.items()}
         cache.set_many(rendered, timeout=CARD_SECONDS)
         for key, html in rendered.items():
-            _remember(key, html)
+            _recent.put(key, html)
         found |= rendered
     for key, event in keys.items():
         event.card_html = mark_safe(found[key])  # noqa: S308 - our own template's output

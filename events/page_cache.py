@@ -106,7 +106,7 @@ def site_stamps(**_: object) -> list[str]:
     return [SITE]
 
 
-class _Recent:
+class Recent:
     """The last few values this process used, by key: a least recently used dict, safe across threads."""
 
     def __init__(self, size: int) -> None:
@@ -133,8 +133,8 @@ class _Recent:
             self.items.clear()
 
 
-recent_pages = _Recent(RECENT_PAGES)
-recent_poll_states = _Recent(RECENT_POLL_STATES)
+recent_pages = Recent(RECENT_PAGES)
+recent_poll_states = Recent(RECENT_POLL_STATES)
 
 
 # --- Stamps --------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def _new_stamp() -> tuple[float, str]:
     return (time.time(), secrets.token_hex(8))
 
 
-recent_stamps = _Recent(4096)
+recent_stamps = Recent(4096)
 
 
 def read_stamps(keys: list[str]) -> dict[str, tuple[float, str]]:
@@ -252,7 +252,7 @@ for _model in (Story, Actor, Topic, Place, Forum):
 # --- Pages ---------------------------------------------------------------------------------------
 
 
-def _digest(*parts: object) -> str:
+def digest(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
 
 
@@ -332,7 +332,7 @@ class Lookup:
             return None
         values = read_stamps(stamps(**match.kwargs))
         today = timezone.localdate()
-        variant = _digest(
+        variant = digest(
             sorted(values.items()),
             today.isoformat(),
             request.scheme,
@@ -408,7 +408,7 @@ def poll_state(slug: str) -> tuple[str, PollState | None]:
     """Where the story's validators are kept under its current stamps, and them if they are there.
     One cache round trip (two when this process has not seen this version yet), no query."""
     values = read_stamps(story_stamps(slug))
-    key = f"pc:poll:{slug}:{_digest(sorted(values.items()))}"
+    key = f"pc:poll:{slug}:{digest(sorted(values.items()))}"
     state = recent_poll_states.get(key)
     if state is None and (state := cache.get(key)) is not None:
         recent_poll_states.put(key, state)
