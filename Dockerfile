@@ -32,7 +32,9 @@ COPY . .
 
 # Static files are collected into the image (whitenoise serves them). The settings refuse to load
 # without SECRET_KEY outside DEBUG, so the build passes a throwaway one; it never reaches the runtime.
+# The translations are compiled here too (Babel, pure Python: no gettext in the image).
 RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic --noinput \
+    && find locale -name '*.po' -exec sh -c 'pybabel compile --statistics -i "$1" -o "${1%.po}.mo"' _ {} \; \
     && mkdir -p /app/var/celery /app/var/mail /app/var/media \
     && chown -R tracker:tracker /app/var
 

@@ -29,8 +29,23 @@ $(VENV)/.installed-dev: requirements/dev.txt $(VENV)/.installed-base
 	@$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt 2>&1 | grep -v "is ignored" || true
 	@$(PY) -c "import pytest, playwright" && touch $@
 
-install: $(VENV)/.installed-base
-install-dev: $(VENV)/.installed-dev
+# The translations (locale/<language>/LC_MESSAGES/*.po) compiled into the .mo files Django reads, by
+# Babel (pure Python, so no gettext is needed to run the site); rebuilt when a catalog changes.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+locale/%.mo: locale/%.po $(VENV)/.installed-base
+	@$(VENV)/bin/pybabel compile --statistics -i $< -o $@ 2>&1 | grep -v "^compiling" || true
+	@test -s $@
+
+install: $(VENV)/.installed-base $(MO_FILES)
+install-dev: $(VENV)/.installed-dev $(MO_FILES)
+
+# Brings the catalogs up to date with the code after a string changed (needs gettext's xgettext): new
+# strings arrive untranslated in each language's .po, to be translated before they land
+# (tests/test_languages.py fails on an untranslated, fuzzy or missing entry).
+.PHONY: messages
+messages: install
+	PYTHON=$(PY) scripts/update-messages
 
 # Migrates, loads the demo story, and runs web, worker and beat in the foreground until Ctrl-C.
 demo: install
@@ -87,4 +102,4 @@ clean:
 
 # Retakes the README's screenshots of the demo timeline and the desk (docs/img/).
 screenshots: install-dev
-	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser -k "fits_the_screen or raises_an_expectation"
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/browser -k "fits_the_screen or raises_an_expectation or french_and_ukrainian"

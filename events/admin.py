@@ -8,6 +8,8 @@ forms carry the version they were loaded with and refuse to save over someone el
 
 from typing import Any
 
+from django import forms
+from django.conf import global_settings, settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -129,10 +131,24 @@ class VersionedHistoryAdmin(SimpleHistoryAdmin):
 # --- Stories and reference data ------------------------------------------------------------------
 
 
+class StoryAdminForm(forms.ModelForm):
+    # The language its texts are written in: any of Django's list, not only the interface's.
+    language = forms.ChoiceField(
+        choices=sorted(global_settings.LANGUAGES, key=lambda choice: choice[1]),
+        initial=settings.LANGUAGE_CODE,
+        help_text="The language of the story's and its events' texts, marked on the pages for screen readers.",
+    )
+
+    class Meta:
+        model = Story
+        fields = ["title", "slug", "status", "language", "summary"]
+
+
 @admin.register(Story)
 class StoryAdmin(admin.ModelAdmin):
-    list_display = ["title", "status", "last_development_at", "event_count", "expectation_count"]
-    list_filter = ["status"]
+    form = StoryAdminForm
+    list_display = ["title", "status", "language", "last_development_at", "event_count", "expectation_count"]
+    list_filter = ["status", "language"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ["last_development_at", "event_count", "expectation_count", "created_at", "updated_at"]
@@ -140,6 +156,7 @@ class StoryAdmin(admin.ModelAdmin):
         "title",
         "slug",
         "status",
+        "language",
         "summary",
         "last_development_at",
         "event_count",

@@ -16,16 +16,17 @@ for SQLite (the demo) and PostgreSQL alike.
 
 import datetime
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.functional import lazy
 
 from . import history
 from .models import Correction, DigestDelivery, Event, Expectation, Participation, Subscriber
-from .subscriber_mail import site_link
+from .subscriber_mail import page_link
 from .text import html_to_plain
 
 SECTION_LIMIT = 50
@@ -49,7 +50,12 @@ class Section:
         return self.total > 0
 
 
-# What an email shows of each thing, worked out once per batch however many digests list it.
+# What an email shows of each thing, worked out once per batch however many digests list it. Dates
+# and links are written when an email is rendered, in its subscriber's language.
+
+
+def _in_the_email_language(show: Callable[[], str]) -> str:
+    return lazy(show, str)()
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,8 @@ class EventItem:
     def of(cls, event: Event) -> "EventItem":
         return cls(
             title=event.title,
-            url=site_link(event.get_absolute_url()),
-            when=event.when,
+            url=page_link(event.get_absolute_url()),
+            when=_in_the_email_language(lambda: event.when),
             place=event.place.name if event.place else "",
             story=event.story.title,
             excerpt=html_to_plain(event.summary_html, EXCERPT_LENGTH),
@@ -103,8 +109,8 @@ class ExpectationItem:
         return cls(
             title=expectation.title,
             story=expectation.story.title,
-            story_url=site_link(expectation.story.get_absolute_url()),
-            due=expectation.due_display,
+            story_url=page_link(expectation.story.get_absolute_url()),
+            due=_in_the_email_language(lambda: expectation.due_display),
             fulfilled_by=EventItem.of(fulfilled_by) if fulfilled_by else None,
         )
 

@@ -15,12 +15,14 @@ from django import forms
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import selectors
 from .models import Actor, Event, Place, Topic
 from .widgets import FastSelect
 
-_BAD_DATE = "Enter a real date, such as 2022-02-07."
+_BAD_DATE = _("Enter a real date, such as 2022-02-07.")
 CHOICE_FILTERS = ("actor", "topic", "place")
 
 
@@ -33,43 +35,49 @@ class DateInput(forms.DateInput):
 
 class TimelineFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label="Search",
+        label=_("Search"),
         method="filter_search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Macron, Minsk, sanctions…"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Macron, Minsk, sanctions…")}),
         max_length=200,
     )
     actor = django_filters.ModelChoiceFilter(
-        label="Actor",
+        label=_("Actor"),
         field_name="participants",
         to_field_name="slug",
         queryset=Actor.objects.none(),
-        empty_label="Any actor",
+        empty_label=_("Any actor"),
         widget=FastSelect,
     )
     topic = django_filters.ModelChoiceFilter(
-        label="Topic",
+        label=_("Topic"),
         field_name="topics",
         to_field_name="slug",
         queryset=Topic.objects.none(),
-        empty_label="Any topic",
+        empty_label=_("Any topic"),
         widget=FastSelect,
     )
     kind = django_filters.ChoiceFilter(
-        label="Kind", choices=Event.Kind.choices, empty_label="Any kind", widget=FastSelect
+        label=_("Kind"), choices=Event.Kind.choices, empty_label=_("Any kind"), widget=FastSelect
     )
     place = django_filters.ModelChoiceFilter(
-        label="Place",
+        label=_("Place"),
         field_name="place",
         to_field_name="slug",
         queryset=Place.objects.none(),
-        empty_label="Any place",
+        empty_label=_("Any place"),
         widget=FastSelect,
     )
     from_date = django_filters.DateFilter(
-        label="From", method="filter_from", widget=DateInput(), error_messages={"invalid": _BAD_DATE}
+        label=pgettext_lazy("start of a date range", "From"),
+        method="filter_from",
+        widget=DateInput(),
+        error_messages={"invalid": _BAD_DATE},
     )
     to_date = django_filters.DateFilter(
-        label="To", method="filter_to", widget=DateInput(), error_messages={"invalid": _BAD_DATE}
+        label=pgettext_lazy("end of a date range", "To"),
+        method="filter_to",
+        widget=DateInput(),
+        error_messages={"invalid": _BAD_DATE},
     )
     # Where the previous page stopped. Not a filter: it is validated here so a malformed cursor is a
     # 400 like any other bad parameter, and the selector applies it.
@@ -146,7 +154,7 @@ class TimelineFilter(django_filters.FilterSet):
                         selectors.Cursor.parse(value)
                 except ValueError:
                     raise forms.ValidationError(
-                        "This link to older events is damaged. Start again from the newest events."
+                        _("This link to older events is damaged. Start again from the newest events.")
                     ) from None
                 return value
 
@@ -154,7 +162,7 @@ class TimelineFilter(django_filters.FilterSet):
                 cleaned = super().clean()
                 start, end = cleaned.get("from_date"), cleaned.get("to_date")
                 if start and end and end < start:
-                    self.add_error("to_date", "The end of the date range is before its start.")
+                    self.add_error("to_date", _("The end of the date range is before its start."))
                 return cleaned
 
         return TimelineFilterForm

@@ -20,7 +20,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,8 +29,22 @@ from . import dates
 # Bookkeeping that changes with every save and means nothing to an editor.
 NOT_SHOWN = {"id", "version", "created_at", "updated_at", "summary_html", "created_by", "_loaded_window"}
 
-# Where the desk's forms name a field otherwise than its verbose name, editors know the form's word.
+# What a change is labelled with.
 LABELS = {
+    # The fields' own verbose names, which the models leave to Django (so they are not translated).
+    "story": gettext_lazy("Story"),
+    "kind": gettext_lazy("Kind"),
+    "title": gettext_lazy("Title"),
+    "slug": gettext_lazy("Slug"),
+    "summary": gettext_lazy("Summary"),
+    "description": gettext_lazy("Description"),
+    "place": gettext_lazy("Place"),
+    "forum": gettext_lazy("Forum"),
+    "status": gettext_lazy("Status"),
+    "publication": gettext_lazy("Publication"),
+    "topics": gettext_lazy("Topics"),
+    "expected_actors": gettext_lazy("Expected actors"),
+    # Where the desk's forms name a field otherwise than its verbose name, editors know the form's word.
     "start": gettext_lazy("Date"),
     "start_precision": gettext_lazy("Date precision"),
     "end": gettext_lazy("End"),
@@ -276,7 +290,7 @@ class Version:
     def when(self) -> str:
         # To the second: an edit and the relation change that follows it are often the same minute.
         local = timezone.localtime(self.record.history_date)
-        return f"{local.day} {local:%b %Y, %H:%M:%S} {local.tzname()}"
+        return dateformat.format(local, "j M Y, H:i:s T")
 
 
 @dataclass(frozen=True)

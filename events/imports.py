@@ -42,6 +42,7 @@ top-level object is walked again with JSONDecoder.raw_decode to find where each 
 
 import csv
 import datetime
+import functools
 import hashlib
 import html
 import io
@@ -52,12 +53,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from . import dates
 from .interchange import date_from_timelinejs
@@ -205,6 +207,7 @@ def _limits_margin_ok(moment: datetime.datetime) -> bool:
 # Translated when a reason is written, not for every row.
 _START_LABEL = gettext_lazy("date")
 _END_LABEL = gettext_lazy("end date")
+_SECOND = pgettext_lazy("part of a time of day", "second")
 
 
 def moment_from_timelinejs(parts: dict[str, Any], *, label: str) -> tuple[datetime.datetime, str]:
@@ -217,11 +220,11 @@ def moment_from_timelinejs(parts: dict[str, Any], *, label: str) -> tuple[dateti
             _("%(label)s: year %(year)s is before year 1; the tracker's dates run from 1 AD to 9999")
             % {"label": label, "year": int(year)}
         )
-    second = _number(parts.get("second"), 0, 59, "second", label)
+    second = _number(parts.get("second"), 0, 59, _SECOND, label)
     try:
         moment, precision = date_from_timelinejs(parts, timezone.get_default_timezone())
     except ValueError as exc:
-        raise _Refused(f"{label}: {exc}") from None
+        raise _Refused(_("%(label)s: %(reason)s") % {"label": label, "reason": exc}) from None
     except OverflowError:
         moment = None
     if moment is None or not _limits_margin_ok(moment):
@@ -407,10 +410,21 @@ def _media(
     return media, ""
 
 
-_KINDS = {label.lower(): value for value, label in Event.Kind.choices} | {v: v for v in Event.Kind.values}
 _TITLE_MAX = Event._meta.get_field("title").max_length
 _STORY_TITLE_MAX = Story._meta.get_field("title").max_length
 _EXTERNAL_ID_MAX = Event._meta.get_field("external_id").max_length
+
+
+@functools.cache
+def _kinds() -> dict[str, str]:
+    """A Group as a kind: a kind's value, or its label in English (as the export writes it) or in any
+    other language of the site (an export read in that language writes its label)."""
+    kinds = {value: value for value in Event.Kind.values}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            for value, label in Event.Kind.choices:
+                kinds.setdefault(str(label).lower(), value)
+    return kinds
 
 
 def _text_value(value: Any, what: str) -> str:
@@ -494,7 +508,7 @@ def _event(slide: _Slide) -> ImportedEvent:
         start_precision=start[1],
         end=end[0] if end else None,
         end_precision=end[1] if end else dates.EXACT,
-        kind=_KINDS.get(slide.group.strip().lower(), Event.Kind.OTHER),
+        kind=_kinds().get(slide.group.strip().lower(), Event.Kind.OTHER),
         media=item,
         external_id=_external_id(unique_id, slide, title),
         unique_id=unique_id,

@@ -5,6 +5,7 @@ services.py is the only writer that changes state, and selectors.py the only rea
 """
 
 import datetime
+import re
 import uuid
 import zoneinfo
 
@@ -16,6 +17,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from imagekit.models import ImageSpecField
 from simple_history.models import HistoricalRecords
@@ -29,17 +31,25 @@ def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> 
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", re.IGNORECASE)
+
+
+def validate_language_tag(value: str) -> None:
+    if not _LANGUAGE_TAG.fullmatch(value):
+        raise ValidationError(_("“%(value)s” is not a language tag (try en, fr, uk or pt-br).") % {"value": value})
+
+
 def validate_time_zone(value: str) -> None:
     if value and value not in zoneinfo.available_timezones():
-        raise ValidationError(f"“{value}” is not a known time zone (try Europe/Moscow).")
+        raise ValidationError(_("“%(value)s” is not a known time zone (try Europe/Moscow).") % {"value": value})
 
 
 class DatePrecision(models.TextChoices):
-    EXACT = "exact", "Exact time"
-    DAY = "day", "Day"
-    MONTH = "month", "Month"
-    YEAR = "year", "Year"
-    APPROXIMATE = "approximate", "Approximate"
+    EXACT = "exact", _("Exact time")
+    DAY = "day", pgettext_lazy("date precision", "Day")
+    MONTH = "month", pgettext_lazy("date precision", "Month")
+    YEAR = "year", pgettext_lazy("date precision", "Year")
+    APPROXIMATE = "approximate", pgettext_lazy("date precision", "Approximate")
 
 
 # --- Stories and the things they involve ---------------------------------------------------------
@@ -54,8 +64,8 @@ class StoryQuerySet(models.QuerySet):
 
 
 class StoryStatus(models.TextChoices):
-    DEVELOPING = "developing", "Developing"
-    CONCLUDED = "concluded", "Concluded"
+    DEVELOPING = "developing", pgettext_lazy("story status", "Developing")
+    CONCLUDED = "concluded", pgettext_lazy("story status", "Concluded")
 
 
 class Story(models.Model):
@@ -67,6 +77,10 @@ class Story(models.Model):
     # The summary rendered and sanitised once, when saved (as Event.summary_html).
     summary_html = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=20, choices=Status, default=Status.DEVELOPING)
+    # The language its texts and its events' texts are written in (a BCP 47 tag such as "fr" or
+    # "uk"), whatever the reader's interface language: pages mark it with lang="..." for screen readers
+    # and search engines. Any language, not only the interface's (forms offer Django's list).
+    language = models.CharField(max_length=16, default=settings.LANGUAGE_CODE, validators=[validate_language_tag])
     # Kept by services when an event is published, so the front page sorts without aggregating.
     last_development_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # When editors were last told it had gone quiet: told once per quiet spell, not once a day.
@@ -77,7 +91,7 @@ class Story(models.Model):
     objects = StoryQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "stories"
+        verbose_name_plural = _("stories")
         ordering = ["-last_development_at", "-id"]
         constraints = [_choices_check("status", StoryStatus, "story_status_valid")]
 
@@ -96,9 +110,9 @@ class Story(models.Model):
 
 
 class ActorKind(models.TextChoices):
-    PERSON = "person", "Person"
-    COUNTRY = "country", "Country"
-    ORGANISATION = "organisation", "Organisation"
+    PERSON = "person", _("Person")
+    COUNTRY = "country", _("Country")
+    ORGANISATION = "organisation", _("Organisation")
 
 
 class Actor(models.Model):
@@ -110,7 +124,7 @@ class Actor(models.Model):
     description = models.CharField(max_length=300, blank=True)
     # Macron -> France. PROTECT: removing France must not silently orphan its president.
     affiliation = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="affiliates")
-    aliases = models.JSONField(default=list, blank=True, help_text="Other names readers may search for.")
+    aliases = models.JSONField(default=list, blank=True, help_text=_("Other names readers may search for."))
 
     class Meta:
         ordering = ["name"]
@@ -148,7 +162,7 @@ class Place(models.Model):
         max_length=64,
         blank=True,
         validators=[validate_time_zone],
-        help_text="IANA zone, such as Europe/Moscow. Times of events here are shown in it.",
+        help_text=_("IANA zone, such as Europe/Moscow. Times of events here are shown in it."),
     )
 
     class Meta:
@@ -213,27 +227,27 @@ class EventQuerySet(models.QuerySet):
 
 
 class EventKind(models.TextChoices):
-    MEETING = "meeting", "Meeting"
-    VISIT = "visit", "Visit"
-    CALL = "call", "Phone call"
-    MULTILATERAL = "multilateral", "Multilateral session"
-    STATEMENT = "statement", "Statement"
-    SANCTION = "sanction", "Sanction"
-    MILITARY_MOVE = "military_move", "Military move"
-    AGREEMENT = "agreement", "Agreement"
-    OTHER = "other", "Other"
+    MEETING = "meeting", _("Meeting")
+    VISIT = "visit", _("Visit")
+    CALL = "call", _("Phone call")
+    MULTILATERAL = "multilateral", _("Multilateral session")
+    STATEMENT = "statement", _("Statement")
+    SANCTION = "sanction", _("Sanction")
+    MILITARY_MOVE = "military_move", _("Military move")
+    AGREEMENT = "agreement", _("Agreement")
+    OTHER = "other", pgettext_lazy("event kind", "Other")
 
 
 class EventStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    HAPPENED = "happened", "Happened"
-    POSTPONED = "postponed", "Postponed"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", pgettext_lazy("event status", "Scheduled")
+    HAPPENED = "happened", pgettext_lazy("event status", "Happened")
+    POSTPONED = "postponed", pgettext_lazy("event status", "Postponed")
+    CANCELLED = "cancelled", pgettext_lazy("event status", "Cancelled")
 
 
 class EventPublication(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", pgettext_lazy("event publication", "Draft")
+    PUBLISHED = "published", pgettext_lazy("event publication", "Published")
 
 
 class Event(models.Model):
@@ -246,10 +260,10 @@ class Event(models.Model):
     kind = models.CharField(max_length=20, choices=Kind)
     title = models.CharField(max_length=250)
     slug = models.SlugField(max_length=250, unique=True)
-    summary = models.TextField(blank=True, help_text="Markdown. Rendered and sanitised for readers.")
+    summary = models.TextField(blank=True, help_text=_("Markdown. Rendered and sanitised for readers."))
     # The summary rendered and sanitised once, when saved: pages never run Markdown per view.
     summary_html = models.TextField(blank=True, editable=False)
-    start = models.DateTimeField(help_text="Stored in UTC.")
+    start = models.DateTimeField(help_text=_("Stored in UTC."))
     start_precision = models.CharField(max_length=12, choices=DatePrecision, default=DatePrecision.EXACT)
     end = models.DateTimeField(null=True, blank=True)
     end_precision = models.CharField(max_length=12, choices=DatePrecision, default=DatePrecision.EXACT)
@@ -341,7 +355,7 @@ class Event(models.Model):
 
     def clean(self) -> None:
         if self.end and self.start and self.end < self.start:
-            raise ValidationError({"end": "An event cannot end before it starts."})
+            raise ValidationError({"end": _("An event cannot end before it starts.")})
 
     @property
     def is_published(self) -> bool:
@@ -363,11 +377,11 @@ class Event(models.Model):
 
 
 class ParticipationRole(models.TextChoices):
-    HOST = "host", "Host"
-    GUEST = "guest", "Guest"
-    MEDIATOR = "mediator", "Mediator"
-    OBSERVER = "observer", "Observer"
-    PARTICIPANT = "participant", "Participant"
+    HOST = "host", pgettext_lazy("participation role", "Host")
+    GUEST = "guest", pgettext_lazy("participation role", "Guest")
+    MEDIATOR = "mediator", pgettext_lazy("participation role", "Mediator")
+    OBSERVER = "observer", pgettext_lazy("participation role", "Observer")
+    PARTICIPANT = "participant", pgettext_lazy("participation role", "Participant")
 
 
 class Participation(models.Model):
@@ -387,7 +401,11 @@ class Participation(models.Model):
         indexes = [models.Index(fields=["actor", "event"], name="participation_actor_event_idx")]
 
     def __str__(self) -> str:
-        return f"{self.actor} ({self.get_role_display()}) at {self.event}"
+        return gettext("%(actor)s (%(role)s) at %(event)s") % {
+            "actor": self.actor,
+            "role": self.get_role_display(),
+            "event": self.event,
+        }
 
 
 class DiscussionPoint(models.Model):
@@ -433,7 +451,7 @@ class Correction(models.Model):
         ordering = ["event", "created_at"]
 
     def __str__(self) -> str:
-        return f"Correction to {self.event}"
+        return gettext("Correction to %(event)s") % {"event": self.event}
 
 
 # --- Media -----------------------------------------------------------------------------------------
@@ -590,11 +608,11 @@ class ExpectationQuerySet(models.QuerySet):
 
 
 class ExpectationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    FULFILLED = "fulfilled", "Fulfilled"
-    OVERDUE = "overdue", "Overdue"
-    CANCELLED = "cancelled", "Cancelled"
-    SUPERSEDED = "superseded", "Superseded"
+    PENDING = "pending", pgettext_lazy("expectation status", "Pending")
+    FULFILLED = "fulfilled", pgettext_lazy("expectation status", "Fulfilled")
+    OVERDUE = "overdue", pgettext_lazy("expectation status", "Overdue")
+    CANCELLED = "cancelled", pgettext_lazy("expectation status", "Cancelled")
+    SUPERSEDED = "superseded", pgettext_lazy("expectation status", "Superseded")
 
 
 class Expectation(models.Model):
@@ -619,7 +637,7 @@ class Expectation(models.Model):
     latest_on = models.DateField(
         null=True,
         blank=True,
-        help_text="Last acceptable date. Left blank, it follows from the due date and its precision.",
+        help_text=_("Last acceptable date. Left blank, it follows from the due date and its precision."),
     )
     status = models.CharField(max_length=20, choices=Status, default=Status.PENDING)
     # Deleting the event that fulfilled an expectation would rewrite history: refuse it. RESTRICT, not
@@ -705,16 +723,17 @@ class Expectation(models.Model):
     def clean(self) -> None:
         self.derive_latest_on()
         if self.latest_on and not self.due_on:
-            raise ValidationError({"due_on": "Give the due date when giving a latest acceptable date."})
+            raise ValidationError({"due_on": _("Give the due date when giving a latest acceptable date.")})
         if self.latest_on and self.due_on and self.latest_on < self.due_on:
-            raise ValidationError({"latest_on": "The latest acceptable date cannot be before the due date."})
+            raise ValidationError({"latest_on": _("The latest acceptable date cannot be before the due date.")})
         if self.fulfilled_by_id and self.story_id and not self.can_be_fulfilled_by(self.fulfilled_by):
-            raise ValidationError({"fulfilled_by": self.FOREIGN_FULFILMENT})
+            raise ValidationError({"fulfilled_by": gettext(self.FOREIGN_FULFILMENT)})
         if (self.status == self.Status.FULFILLED) != bool(self.fulfilled_by_id):
             raise ValidationError(
                 {
-                    "fulfilled_by": "A fulfilled expectation names the event that fulfilled it, "
-                    "and only a fulfilled one does."
+                    "fulfilled_by": _(
+                        "A fulfilled expectation names the event that fulfilled it, and only a fulfilled one does."
+                    )
                 }
             )
 
@@ -730,7 +749,8 @@ class Expectation(models.Model):
         return instance
 
     OPEN_STATUSES = (ExpectationStatus.PENDING, ExpectationStatus.OVERDUE)
-    FOREIGN_FULFILMENT = "An expectation can only be fulfilled by an event of its own story."
+    # Plain English (marked for translation), so that it can be compared; translated where it is said.
+    FOREIGN_FULFILMENT = gettext_noop("An expectation can only be fulfilled by an event of its own story.")
 
     def can_be_fulfilled_by(self, event: "Event") -> bool:
         return event.story_id == self.story_id
@@ -750,7 +770,7 @@ class Expectation(models.Model):
     @property
     def due_display(self) -> str:
         if not self.due_on:
-            return "no date given"
+            return gettext("no date given")
         return dates.format_date(self.due_on, self.due_precision)
 
 
@@ -794,9 +814,9 @@ class SubscriberQuerySet(models.QuerySet):
 
 
 class SubscriberFrequency(models.TextChoices):
-    IMMEDIATE = "immediate", "Immediately"
-    DAILY = "daily", "Daily"
-    WEEKLY = "weekly", "Weekly"
+    IMMEDIATE = "immediate", _("Immediately")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
 
 
 class Subscriber(models.Model):
@@ -806,6 +826,8 @@ class Subscriber(models.Model):
     # The secret in confirmation, preferences and unsubscribe links: no account, no password.
     token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
     frequency = models.CharField(max_length=20, choices=Frequency, default=Frequency.DAILY)
+    # The language of their emails: one of the interface's, chosen when they subscribe.
+    language = models.CharField(max_length=16, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     stories = models.ManyToManyField(Story, blank=True, related_name="subscribers")
     topics = models.ManyToManyField(Topic, blank=True, related_name="subscribers")
     actors = models.ManyToManyField(Actor, blank=True, related_name="subscribers")
@@ -841,13 +863,13 @@ class DigestDelivery(models.Model):
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
-    kind = models.CharField(max_length=10, choices=[("digest", "Digest"), ("alert", "Alert")], default="digest")
+    kind = models.CharField(max_length=10, choices=[("digest", _("Digest")), ("alert", _("Alert"))], default="digest")
     claimed_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     item_count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name_plural = "digest deliveries"
+        verbose_name_plural = _("digest deliveries")
         ordering = ["-period_end"]
         constraints = [
             models.UniqueConstraint(fields=["subscriber", "period_start"], name="digest_unique_per_period"),
@@ -857,4 +879,8 @@ class DigestDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Digest for {self.subscriber} ({self.period_start:%Y-%m-%d %H:%M} to {self.period_end:%Y-%m-%d %H:%M})"
+        return gettext("Digest for %(subscriber)s (%(start)s to %(end)s)") % {
+            "subscriber": self.subscriber,
+            "start": f"{self.period_start:%Y-%m-%d %H:%M}",
+            "end": f"{self.period_end:%Y-%m-%d %H:%M}",
+        }

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.html import escape
 
 from .models import Subscriber
@@ -20,6 +22,20 @@ from .tokens import make_token
 
 def site_link(path: str) -> str:
     return settings.SITE_URL + path
+
+
+def _page_link(path: str) -> str:
+    if translation.get_language_from_path(path):
+        path = "/" + path.split("/", 2)[2]
+    language = translation.get_language()
+    if language and language != settings.LANGUAGE_CODE:
+        path = f"/{language}{path}"
+    return settings.SITE_URL + path
+
+
+# A reader's page, in the language of the email it is shown in (worked out when shown): a digest's
+# items are gathered once for subscribers who read different languages.
+page_link = lazy(_page_link, str)
 
 
 def subscriber_links(subscriber: Subscriber) -> dict[str, str]:

@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 
 # Every log line of the run goes to one file, checked at the end for addresses, tokens and secrets.
 pytest_plugins = ["tests.log_capture"]
@@ -10,6 +12,15 @@ def _empty_cache():
     """Each test starts with an empty cache (Redis db 15 is the suite's own)."""
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Each test starts in English: LocaleMiddleware leaves the last request's language active in the
+    thread, as a server's next request would activate its own."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -9,8 +9,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests import factories
 
 
+def _resolvers(patterns: list) -> list[URLResolver]:
+    """Every resolver, those inside others too (the desk is within the languages' i18n_patterns)."""
+    found = [p for p in patterns if isinstance(p, URLResolver)]
+    return found + [inner for resolver in found for inner in _resolvers(resolver.url_patterns)]
+
+
 def _desk_patterns() -> list[URLPattern]:
-    [desk] = [p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and p.namespace == "desk"]
+    [desk] = [p for p in _resolvers(get_resolver().url_patterns) if p.namespace == "desk"]
     return [p for p in desk.url_patterns if isinstance(p, URLPattern)]
 
 

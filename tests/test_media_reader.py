@@ -161,11 +161,12 @@ def test_link_cards_show_title_outlet_and_credit_and_load_nothing_from_the_other
 
     assert "<iframe" not in content and "<img" not in media and "ytimg" not in content
     assert "data-player-src" not in media
-    # Nothing the browser would fetch by itself comes from another site (the canonical link is no fetch).
+    # Nothing the browser would fetch by itself comes from another site (the canonical link and the
+    # other languages' alternates are no fetch).
     fetched = [
         tag for name in ("img", "script", "source", "video", "audio", "object", "embed") for tag in _tags(content, name)
     ]
-    fetched += [tag for tag in _tags(content, "link") if _attr(tag, "rel") != "canonical"]
+    fetched += [tag for tag in _tags(content, "link") if _attr(tag, "rel") not in ("canonical", "alternate")]
     for tag in fetched:
         for name in ("src", "href", "srcset", "data", "poster"):
             assert not (_attr(tag, name) or "").startswith(("http:", "https:", "//")), tag

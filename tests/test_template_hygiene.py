@@ -261,6 +261,8 @@ PARAMETERS: dict[str, Callable[[Demo], Requests]] = {
         ({"pk": d.expectation.pk, "history_id": d.expectation.history.earliest("history_date").history_id}, {})
     ],
     "subscribe:start": lambda d: [({}, {}), ({}, {"story": d.story.slug})],
+    # The language switcher's link, followed to the page in French.
+    "switch_language": lambda d: [({}, {"to": "fr", "next": d.story.get_absolute_url()})],
     # The links of an email, for a subscriber made on the spot (the demo has none); a GET changes nothing.
     "subscribe:confirm": lambda d: _subscriber_link(d, "confirm", confirmed=False),
     "subscribe:manage": lambda d: _subscriber_link(d, "manage"),

@@ -82,7 +82,7 @@ def test_a_timeline_shows_published_events_grouped_by_day_newest_first(client, s
     response = client.get(story.get_absolute_url())
     content = response.content.decode()
     assert _event_ids(response) == [second.pk, first.pk]
-    assert content.index("Tuesday 8 February 2022") < content.index("Monday 7 February 2022")
+    assert content.index("Tuesday, 8 February 2022") < content.index("Monday, 7 February 2022")
 
 
 def test_a_timeline_card_shows_kind_date_place_people_topics_and_sources(client, story):

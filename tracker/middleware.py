@@ -1,15 +1,19 @@
 """Request-scoped plumbing: a request id for the logs (taken from X-Request-ID when a proxy sets one),
-and the live notice's 304 answered before sessions and the rest of the stack."""
+the reader's language, and the live notice's 304 answered before sessions and the rest of the stack."""
 
 import functools
 import logging
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.locale import LocaleMiddleware
 from django.urls import get_script_prefix, reverse
+from django.utils import translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from .request_id import current_request_id, new_request_id
 
@@ -43,12 +47,45 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware (the language from the URL's prefix; English, unprefixed, at every
+    address without one), and a redirect: a reader arriving at an unprefixed page who chose another
+    language (the switcher's cookie) or, having chosen none, whose browser asks for one
+    (Accept-Language) is sent to that language's address. Only browsers' page loads are redirected:
+    htmx requests, scripts, feed readers and calendars get what the address says."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        super().process_request(request)
+        if (
+            request.method not in ("GET", "HEAD")
+            or "text/html" not in request.headers.get("Accept", "")
+            or "HX-Request" in request.headers
+            or translation.get_language_from_path(request.path_info)
+        ):
+            return None
+        wanted = translation.get_language_from_request(request)
+        if wanted == settings.LANGUAGE_CODE:
+            return None
+        from .languages import address_in  # imports the URLconf, which is not ready at startup
+
+        target = address_in(request.get_full_path(), wanted)
+        if target == request.get_full_path():
+            return None  # not a translated page (or none at all)
+        response = HttpResponseRedirect(target)
+        patch_vary_headers(response, ["Accept-Language", "Cookie"])
+        patch_cache_control(response, private=True, max_age=0)
+        return response
+
+
 @functools.cache
 def _poll_path() -> re.Pattern:
-    """The live notice's address, taken from the URLconf so that the two cannot drift apart."""
+    """The live notice's address in any language, taken from the URLconf so that they cannot drift apart."""
     placeholder = "slug-placeholder"
-    path = "/" + reverse("events:story_updates", args=[placeholder]).removeprefix(get_script_prefix())
-    return re.compile(re.escape(path).replace(re.escape(placeholder), r"(?P<slug>[-a-zA-Z0-9_]+)"))
+    with translation.override(settings.LANGUAGE_CODE):
+        path = "/" + reverse("events:story_updates", args=[placeholder]).removeprefix(get_script_prefix())
+    prefixes = "|".join(re.escape(code) for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE)
+    pattern = re.escape(path).replace(re.escape(placeholder), r"(?P<slug>[-a-zA-Z0-9_]+)")
+    return re.compile(f"(?:/(?:{prefixes}))?{pattern}")
 
 
 class PageCacheMiddleware:

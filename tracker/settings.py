@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The language, from the URL's prefix (or a redirect to the reader's): before the page cache, whose
+    # keys hold it and which resolves URLs, prefixed only in the active language.
+    "tracker.middleware.LanguageMiddleware",
     # Readers' pages and the live notice's 304 from the cache, before sessions: see its docstring.
     "tracker.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "events.context_processors.desk",
+                "tracker.languages.context",
             ],
         },
     },
@@ -243,7 +247,21 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EDITORS_EMAIL = env.list("EDITORS_EMAIL", default=["desk@localhost"])
 
 # --- Time and language ----------------------------------------------------------------------------
+# English (British) is the source and lives at the unprefixed URLs; the others under /fr/, /de/, ...
+# (tracker/urls.py, tracker.middleware.LanguageMiddleware). Names are each language's own.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("uk", "Українська"),
+    ("ru", "Русский"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "tracker_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SITE_IS_HTTPS
 # Stored in UTC; shown in the place's zone when an event has one, else in this one.
 TIME_ZONE = env.str("SITE_TIME_ZONE", default="Europe/Paris")
 USE_I18N = True

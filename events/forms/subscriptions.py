@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
 from django.core.cache import cache
 from django.db.models import Count, Model, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -25,7 +27,7 @@ TOPIC_LIMIT = 100
 ACTOR_LIMIT = 60
 FOLLOW_CHOICES_SECONDS = 15 * 60
 
-# The words readers see (DESIGN.md: Immediately, Daily, Weekly), translated where the model's are not.
+# The words readers see (DESIGN.md: Immediately, Daily, Weekly).
 FREQUENCIES = [
     (SubscriberFrequency.IMMEDIATE, gettext_lazy("Immediately")),
     (SubscriberFrequency.DAILY, gettext_lazy("Daily")),
@@ -98,9 +100,14 @@ class FollowForm(forms.Form):
         label=gettext_lazy("How often"),
         help_text=gettext_lazy("Immediately: an email soon after each development. Daily or weekly: one digest."),
     )
+    # Each language in its own name, as the switcher shows them; the page's language unless chosen.
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES, required=False, label=gettext_lazy("Language of the emails")
+    )
 
     def __init__(self, *args: Any, keep: Iterable[Model] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["language"].initial = self.initial.get("language") or translation.get_language()
         keep = list(keep)
         offered = follow_choices()
         for name, model, ids in (
@@ -116,6 +123,9 @@ class FollowForm(forms.Form):
                 (obj.pk, str(obj))
                 for obj in sorted(field.queryset, key=lambda obj: (order.get(obj.pk, len(order)), str(obj)))
             ]
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.fields["language"].initial or settings.LANGUAGE_CODE
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -142,7 +152,7 @@ class SubscriptionForm(FollowForm):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    field_order = ["email", "stories", "topics", "actors", "frequency"]
+    field_order = ["email", "stories", "topics", "actors", "frequency", "language"]
 
     def clean_email(self) -> str:
         return BaseUserManager.normalize_email(self.cleaned_data["email"])
@@ -159,5 +169,6 @@ class PreferencesForm(FollowForm):
             "topics": [obj.pk for obj in current if isinstance(obj, Topic)],
             "actors": [obj.pk for obj in current if isinstance(obj, Actor)],
             "frequency": subscriber.frequency,
+            "language": subscriber.language,
         }
         return cls(data, keep=current, initial=initial)

@@ -16,7 +16,19 @@ from .. import services
 def stale_message(error: "services.StaleVersionError") -> str:
     """The refusal of a stale save, with each field the other editor changed and its new value."""
     changed = "; ".join(_("%(label)s is now “%(new)s”") % {"label": c.label, "new": c.new} for c in error.changes)
-    return f"{error} {_('Their changes:')} {changed}." if changed else str(error)
+    if not changed:
+        return str(error)
+    return _("%(refusal)s Their changes: %(changes)s.") % {"refusal": error, "changes": changed}
+
+
+def _deleted_message(model: type) -> str:
+    """Said when the record being edited was deleted meanwhile: a whole sentence per kind of record."""
+    name = model._meta.model_name
+    if name == "event":
+        return _("This event was deleted since you opened it.")
+    if name == "expectation":
+        return _("This expectation was deleted since you opened it.")
+    return _("This record was deleted since you opened it.")
 
 
 class VersionedModelForm(forms.ModelForm):
@@ -52,11 +64,7 @@ class VersionedModelForm(forms.ModelForm):
         try:
             services.lock_for_edit(model, self.instance.pk, loaded)
         except model.DoesNotExist:
-            raise ValidationError(
-                _("This %(name)s was deleted since you opened it."),
-                code="gone",
-                params={"name": model._meta.verbose_name},
-            ) from None
+            raise ValidationError(_deleted_message(model), code="gone") from None
         except services.StaleVersionError as error:
             self.stale = error
             # The form shown again carries the version now saved, so that saving it once more (the

@@ -22,14 +22,22 @@ class StaleVersionError(ApplicationError):
         self.current = current
         self.loaded_version = loaded_version
         self.changes = history.changes_since(current, loaded_version)
-        name = current._meta.verbose_name
-        super().__init__(
-            _(
-                "This %(name)s was changed by someone else since you opened it (you opened version "
+        if current._meta.model_name == "event":
+            message = _(
+                "This event was changed by someone else since you opened it (you opened version "
                 "%(loaded)s; it is now version %(now)s). Your input is kept: check their changes, then save again."
             )
-            % {"name": name, "loaded": loaded_version, "now": current.version}
-        )
+        elif current._meta.model_name == "expectation":
+            message = _(
+                "This expectation was changed by someone else since you opened it (you opened version "
+                "%(loaded)s; it is now version %(now)s). Your input is kept: check their changes, then save again."
+            )
+        else:
+            message = _(
+                "This record was changed by someone else since you opened it (you opened version "
+                "%(loaded)s; it is now version %(now)s). Your input is kept: check their changes, then save again."
+            )
+        super().__init__(message % {"loaded": loaded_version, "now": current.version})
 
 
 def lock_for_edit(model: type, pk: int, expected_version: int | None) -> Any:

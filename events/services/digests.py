@@ -47,14 +47,14 @@ from django.core.cache import cache
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
 from django.db.models import F, Min, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import digests
 from ..desk_selectors.home import quiet_since
 from ..models import Correction, DigestDelivery, Event, Expectation, Story, Subscriber
-from ..subscriber_mail import SharedBodies, site_link, subscriber_email
+from ..subscriber_mail import SharedBodies, page_link, subscriber_email
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +218,10 @@ def deliver(digest: digests.Digest, *, send: Send, shared: SharedBodies | None =
             _move_on(delivery.subscriber_id, delivery.period_end)
             return "empty"
         try:
-            send(build_message(digest, delivery.subscriber, shared=shared))
+            # In the subscriber's language, links included (/fr/events/...).
+            with translation.override(delivery.subscriber.language):
+                message = build_message(digest, delivery.subscriber, shared=shared)
+            send(message)
         except smtplib.SMTPRecipientsRefused as refused:
             # This address, not the server: the others go on; this one is tried again next run.
             # The server's codes, not its answer: that quotes the address.
@@ -274,8 +277,8 @@ def subject_for(digest: digests.Digest) -> str:
 
 
 def _content_key(digest: digests.Digest) -> tuple:
-    """What a digest's body shows, but the subscriber's links: its kind, period and sections (their
-    items by identity, so the key holds only within one batch, while they live)."""
+    """What a digest's body shows, but the subscriber's links: its kind, period, sections (their
+    items by identity, so the key holds only within one batch, while they live) and language."""
     delivery = digest.delivery
     sections = tuple(
         (tuple(id(item) for item in section.items), section.total)
@@ -288,7 +291,7 @@ def _content_key(digest: digests.Digest) -> tuple:
             digest.coming,
         )
     )
-    return (delivery.kind, delivery.period_start, delivery.period_end, sections)
+    return (delivery.kind, delivery.period_start, delivery.period_end, sections, translation.get_language())
 
 
 def build_message(
@@ -304,7 +307,7 @@ def build_message(
             "is_alert": delivery.kind == ALERT,
             "period_start": timezone.localtime(delivery.period_start),
             "period_end": timezone.localtime(delivery.period_end),
-            "front_page_url": site_link("/"),
+            "front_page_url": page_link("/"),
         },
         message_id=f"{delivery.kind}-{delivery.pk}",
         shared=shared,

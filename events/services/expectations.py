@@ -161,7 +161,7 @@ def fulfil_expectation(
     refusal = _("“%(title)s” is %(status)s; only a pending or overdue expectation can be fulfilled.")
     current = _lock_open(current, expected_version, refusal)
     if not current.can_be_fulfilled_by(event):
-        raise ApplicationError(Expectation.FOREIGN_FULFILMENT)
+        raise ApplicationError(_(Expectation.FOREIGN_FULFILMENT))
     current.status = Expectation.Status.FULFILLED
     current.fulfilled_by = event
     current.resolved_at = timezone.now()
@@ -252,8 +252,11 @@ def cancel_expectation(
     current.resolved_at = timezone.now()
     current.reviewed_at = current.resolved_at
     current.version += 1
-    verdict = _("Superseded") if superseded else _("Cancelled")
-    current._change_reason = _change_reason(f"{verdict}: {reason}" if reason else verdict)
+    if superseded:
+        verdict = _("Superseded: %(reason)s") % {"reason": reason} if reason else _("Superseded")
+    else:
+        verdict = _("Cancelled: %(reason)s") % {"reason": reason} if reason else _("Cancelled")
+    current._change_reason = _change_reason(verdict)
     set_history_user(current, by)
     current.save()
     return current

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from ..models import Correction, Event, Expectation
@@ -41,7 +41,9 @@ def restore_version(
     restored._state.adding = False
     restored.slug = current.slug
     restored.version = current.version + 1
-    restored._change_reason = f"Restored the version of {timezone.localtime(old.history_date):%d %b %Y %H:%M}"
+    restored._change_reason = _("Restored the version of %(when)s") % {
+        "when": dateformat.format(timezone.localtime(old.history_date), "d M Y H:i")
+    }
     set_history_user(restored, by)
     restored.full_clean()
     if model in HISTORICAL_M2M:

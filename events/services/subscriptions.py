@@ -18,10 +18,11 @@ import logging
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,12 +44,16 @@ class SignUp(StrEnum):
     ALREADY_CONFIRMED = "already confirmed"
 
 
-def _check_choices(stories: Iterable[Story], topics: Iterable[Topic], actors: Iterable[Actor], frequency: str):
+def _check_choices(
+    stories: Iterable[Story], topics: Iterable[Topic], actors: Iterable[Actor], frequency: str, language: str | None
+):
     stories, topics, actors = list(stories), list(topics), list(actors)
     if not (stories or topics or actors):
         raise ApplicationError(_("Choose at least one story, topic, person, country or organisation to follow."))
     if frequency not in SubscriberFrequency.values:
         raise ApplicationError(_("Choose how often: immediately, daily or weekly."))
+    if language is not None and language not in dict(settings.LANGUAGES):
+        raise ApplicationError(_("Choose the language of the emails among those offered."))
     return stories, topics, actors
 
 
@@ -71,17 +76,18 @@ def subscribe(
     topics: Iterable[Topic] = (),
     actors: Iterable[Actor] = (),
     frequency: str,
+    language: str = settings.LANGUAGE_CODE,
 ) -> SignUp:
     """Ask `email` to confirm following these, or tell a confirmed address's owner that someone asked.
 
     `email` is already normalised (the form lower-cases its domain). Raises ApplicationError when
     nothing is chosen to follow or the frequency is unknown."""
-    stories, topics, actors = _check_choices(stories, topics, actors, frequency)
+    stories, topics, actors = _check_choices(stories, topics, actors, frequency, language)
     subscriber = _locked(email)
     if subscriber is None:
         try:
             with transaction.atomic():  # a savepoint: a concurrent sign-up of the same address may win
-                subscriber = Subscriber.objects.create(email=email, frequency=frequency)
+                subscriber = Subscriber.objects.create(email=email, frequency=frequency, language=language)
         except IntegrityError:
             subscriber = _locked(email)
         else:
@@ -91,9 +97,9 @@ def subscribe(
         return _after_commit_send(subscriber, _someone_asked_email, SignUp.ALREADY_CONFIRMED)
     # Unconfirmed, or unsubscribed earlier (which starts again from nothing, like a new address).
     outcome = SignUp.NEW if subscriber.unsubscribed_at is not None else SignUp.RESENT
-    subscriber.frequency = frequency
+    subscriber.frequency, subscriber.language = frequency, language
     subscriber.confirmed_at = subscriber.unsubscribed_at = subscriber.last_digest_at = None
-    subscriber.save(update_fields=["frequency", "confirmed_at", "unsubscribed_at", "last_digest_at"])
+    subscriber.save(update_fields=["frequency", "language", "confirmed_at", "unsubscribed_at", "last_digest_at"])
     # Only the newest confirmation link works, and no link sent before an unsubscribe works again.
     revoke_links(subscriber)
     _set_follows(subscriber, stories, topics, actors)
@@ -125,15 +131,17 @@ def update_preferences(
     topics: Iterable[Topic] = (),
     actors: Iterable[Actor] = (),
     frequency: str,
+    language: str | None = None,
 ) -> Subscriber:
     """Replace what `subscriber` follows and how often. Raises ApplicationError when nothing is chosen,
     or once the address has unsubscribed (a preferences link does not subscribe anyone again)."""
-    stories, topics, actors = _check_choices(stories, topics, actors, frequency)
+    stories, topics, actors = _check_choices(stories, topics, actors, frequency, language)
     current = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if current.unsubscribed_at is not None:
         raise ApplicationError(UNSUBSCRIBED)
     current.frequency = frequency
-    current.save(update_fields=["frequency"])
+    current.language = language or current.language
+    current.save(update_fields=["frequency", "language"])
     _set_follows(current, stories, topics, actors)
     return current
 
@@ -162,8 +170,8 @@ def _follows_context(subscriber: Subscriber) -> dict:
         "stories": list(subscriber.stories.all()),
         "topics": list(subscriber.topics.all()),
         "actors": list(subscriber.actors.all()),
-        # The model's label, translated by the words the form marks (Immediately, Daily, Weekly).
-        "frequency": _(subscriber.get_frequency_display()),
+        # The model's label (Immediately, Daily, Weekly), in the language of the email.
+        "frequency": str(subscriber.get_frequency_display()),
     }
 
 
@@ -200,6 +208,9 @@ def _send(subscriber_id: int, build: Callable[[Subscriber], EmailMultiAlternativ
     told the same whatever happens, and the sign-up can simply be made again."""
     try:
         subscriber = Subscriber.objects.get(pk=subscriber_id)
-        build(subscriber).send()
+        # In the language they chose, links included (/fr/subscribe/...).
+        with translation.override(subscriber.language):
+            message = build(subscriber)
+        message.send()
     except Exception:  # the visitor's page must not turn into a 500 nor differ: the log says what failed
         logger.exception("Could not send %s to subscriber %s", build.__name__.strip("_"), subscriber_id)

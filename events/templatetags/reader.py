@@ -17,6 +17,7 @@ from django import template
 from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import ngettext
 
 from .. import cards
 from ..media import links
@@ -156,3 +157,19 @@ def event_json_ld(context: template.Context, event: Event, url: str) -> SafeStri
 def event_card(event: Event, show_story: bool = False) -> SafeString:
     """The event's card as events.cards keeps it (rendered once per version of the event)."""
     return cards.card_html(event, bool(show_story))
+
+
+_ROLE_HEADINGS = {
+    "host": lambda count: ngettext("Host", "Hosts", count),
+    "guest": lambda count: ngettext("Guest", "Guests", count),
+    "mediator": lambda count: ngettext("Mediator", "Mediators", count),
+    "observer": lambda count: ngettext("Observer", "Observers", count),
+    "participant": lambda count: ngettext("Participant", "Participants", count),
+}
+
+
+@register.filter
+def role_heading(participations: list) -> str:
+    """ "Host" or "Hosts" (in the reader's language) over the participants of one role."""
+    role = participations[0].role if participations else "participant"
+    return _ROLE_HEADINGS.get(role, _ROLE_HEADINGS["participant"])(len(participations))

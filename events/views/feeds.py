@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import http_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
@@ -56,8 +57,9 @@ def _answer(
     last_modified = int(validator.last_modified.timestamp()) if validator.last_modified else None
     response = get_conditional_response(request, etag=validator.etag, last_modified=last_modified)
     if response is None:
-        # One entry per export, holding its current version only: a new version replaces the old.
-        cache_key = f"interchange:{key}"
+        # One entry per export and language, holding its current version only: a new version
+        # replaces the old.
+        cache_key = f"interchange:{key}:{get_language()}"
         etag, content = cache.get(cache_key) or (None, b"")
         if etag != validator.etag:
             content = build()

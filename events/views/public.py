@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -138,7 +139,7 @@ def story_updates(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
     since = _since(request)
     if since is None or not filters.is_valid():
-        return HttpResponse("Give since= as an ISO 8601 time and valid filters.", status=400)
+        return HttpResponse(_("Give since= as an ISO 8601 time and valid filters."), status=400)
     response = render(
         request,
         "events/story_detail.html#live-notice",
@@ -160,7 +161,7 @@ def story_new_events(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
     since = _since(request)
     if since is None or not filters.is_valid():
-        return HttpResponse("Give since= as an ISO 8601 time and valid filters.", status=400)
+        return HttpResponse(_("Give since= as an ISO 8601 time and valid filters."), status=400)
     events = selectors.new_events(filters, since=since, prefetch=False)
     cards.attach_cards(events, show_story=False)
     newest = max((event.published_at for event in events), default=since)

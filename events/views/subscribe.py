@@ -102,6 +102,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                     topics=form.cleaned_data["topics"],
                     actors=form.cleaned_data["actors"],
                     frequency=form.cleaned_data["frequency"],
+                    language=form.cleaned_data["language"],
                 )
             except ApplicationError as refusal:
                 form.add_error(None, str(refusal))
@@ -152,6 +153,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                 topics=form.cleaned_data["topics"],
                 actors=form.cleaned_data["actors"],
                 frequency=form.cleaned_data["frequency"],
+                language=form.cleaned_data["language"],
             )
         except ApplicationError as refusal:
             form.add_error(None, str(refusal))

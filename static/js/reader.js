@@ -13,9 +13,18 @@
  * 5. A video's click-to-load placeholder: nothing comes from the video's site until the reader
  *    presses its button, which puts the provider's player (an address the CSP's frame-src names)
  *    in its place. Without JavaScript the card's link to the video still works.
+ * 6. The language switcher's links carry the page's current address (htmx may have changed it).
  */
 (function () {
   "use strict";
+
+  // Django's JavaScript catalog (/fr/jsi18n/ ...) defines these on pages in another language than
+  // English; an English page loads none, and the source strings are the English.
+  const gettext = window.gettext || function (text) { return text; };
+  const ngettext = window.ngettext || function (singular, plural, count) { return count === 1 ? singular : plural; };
+  const interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\(\w+\)s/g, function (match) { return String(values[match.slice(2, -2)]); });
+  };
 
   const HIDDEN_MIN_MS = 30000;
   const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -51,9 +60,9 @@
     const status = document.getElementById("timeline-status");
     if (body && status) {
       const count = evt.detail.target.querySelectorAll("article[data-event-id]").length;
-      status.textContent = body.dataset.summary === "No events match"
-        ? "No events match these filters."
-        : count + " event" + (count === 1 ? "" : "s") + " shown.";
+      status.textContent = "empty" in body.dataset
+        ? gettext("No events match these filters.")
+        : interpolate(ngettext("%(count)s event shown.", "%(count)s events shown.", count), { count: count }, true);
     }
     if (body && body.dataset.since) liveNotice.since = body.dataset.since;
   });
@@ -197,6 +206,15 @@
     holder.replaceChildren(frame);
     holder.classList.add("media-player--loaded");
     frame.focus();
+  });
+
+  // --- 6. The language switcher takes the reader to this page as it is now (filters pushed by htmx) --
+  document.addEventListener("click", function (evt) {
+    const link = evt.target.closest && evt.target.closest("a[data-language-switch]");
+    if (!link) return;
+    const url = new URL(link.href);
+    url.searchParams.set("next", window.location.pathname + window.location.search);
+    link.href = url.toString();
   });
 
   document.addEventListener("visibilitychange", function () {

@@ -94,10 +94,9 @@ def _comparison(request: HttpRequest, record: Event | Expectation) -> tuple[Comp
     found = history.versions_of(record, [from_id, to_id])
     for history_id in (from_id, to_id):
         if history_id not in found:
-            return None, _("There is no version %(id)s in the history of this %(kind)s.") % {
-                "id": history_id,
-                "kind": record._meta.verbose_name,
-            }
+            if isinstance(record, Event):
+                return None, _("There is no version %(id)s in the history of this event.") % {"id": history_id}
+            return None, _("There is no version %(id)s in the history of this expectation.") % {"id": history_id}
     old, new = (history.Version(found[i], [], is_first=False, is_current=False) for i in (from_id, to_id))
     return Comparison(old=old, new=new, changes=history.diff(old.record, new.record)), ""
 
