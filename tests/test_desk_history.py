@@ -409,7 +409,8 @@ def test_a_correction_is_added_recorded_with_who_and_shown_on_the_public_page(cl
     assert event.version == version
     public = Client().get(event.get_absolute_url()).content.decode()
     local = timezone.localtime(correction.created_at)
-    assert f'{local.day} {local:%b %Y}</time>: <span lang="en-gb">The talks lasted five hours, not six.</span>' in public
+    text = '<span lang="en-gb">The talks lasted five hours, not six.</span>'
+    assert f"{local.day} {local:%b %Y}</time>: {text}" in public
 
 
 def test_the_editor_is_told_the_correction_was_added(client):

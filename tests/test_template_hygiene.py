@@ -26,6 +26,7 @@ from django.template import Context, Template, loader
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.resolvers import RoutePattern
+from django.utils import translation
 from django.views.static import serve
 
 from events import demo_story
@@ -361,6 +362,10 @@ def visit(visitor: Client, url: str, headers: dict[str, str] | None = None) -> t
             break
         url = location.path + (f"?{location.query}" if location.query else "")
         response = visitor.get(url, headers=headers)
+    # The language switcher's link leaves its choice in a cookie, and a French page its language
+    # active in this thread (as LocaleMiddleware does): the next URL is built and visited afresh.
+    visitor.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+    translation.activate(settings.LANGUAGE_CODE)
     return url, response
 
 
