@@ -594,7 +594,7 @@ def event_page(slug: str) -> EventPage:
         expectation.overdue = expectation.is_overdue_on(today)
     by_role: dict[str, list[Participation]] = {}
     for participation in event.participations.all():
-        by_role.setdefault(participation.get_role_display(), []).append(participation)
+        by_role.setdefault(participation.role, []).append(participation)
     previous, following = _neighbours(event)
     return EventPage(
         event=event,

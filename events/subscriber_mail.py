@@ -16,6 +16,8 @@ from django.utils import translation
 from django.utils.functional import lazy
 from django.utils.html import escape
 
+from tracker.languages import address_in
+
 from .models import Subscriber
 from .tokens import make_token
 
@@ -25,12 +27,7 @@ def site_link(path: str) -> str:
 
 
 def _page_link(path: str) -> str:
-    if translation.get_language_from_path(path):
-        path = "/" + path.split("/", 2)[2]
-    language = translation.get_language()
-    if language and language != settings.LANGUAGE_CODE:
-        path = f"/{language}{path}"
-    return settings.SITE_URL + path
+    return settings.SITE_URL + address_in(path, translation.get_language() or settings.LANGUAGE_CODE)
 
 
 # A reader's page, in the language of the email it is shown in (worked out when shown): a digest's

@@ -356,3 +356,19 @@ def test_the_login_leads_to_the_desk_in_the_language_of_the_login_page(client, e
     editor.save()
     response = client.post("/fr/accounts/login/", {"username": editor.username, "password": "a long enough password"})
     assert response.status_code == 302 and response["Location"] == "/fr/desk/"
+
+
+def test_the_javascript_catalog_is_one_answer_per_language_whatever_its_query(client):
+    from tracker import languages
+
+    first = client.get("/uk/jsi18n/?v=1").content
+    assert client.get("/uk/jsi18n/?v=anything-else").content == first
+    assert len(languages._catalogs) <= len(settings.LANGUAGES)
+
+
+def test_an_error_page_offers_the_same_address_in_the_other_languages(client, db):
+    response = client.get("/fr/no-such-page/")
+    assert response.status_code == 404
+    content = response.content.decode()
+    assert f'hreflang="en-gb" href="{settings.SITE_URL}/no-such-page/"' in content
+    assert f'hreflang="uk" href="{settings.SITE_URL}/uk/no-such-page/"' in content

@@ -10,17 +10,16 @@ choice made, when their browser asks for one (tracker.middleware.LanguageMiddlew
 import functools
 import hashlib
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.urls import translate_url
+from django.urls import Resolver404, resolve, translate_url
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_page
 from django.views.decorators.http import require_safe
 from django.views.i18n import JavaScriptCatalog
 
@@ -29,11 +28,21 @@ LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
 def address_in(path: str, language: str) -> str:
     """`path` (with its query) in `language`: /stories/x/?q=a -> /fr/stories/x/?q=a. A path outside the
-    translated URLs, or one that does not resolve, comes back as it is."""
-    current = translation.get_language_from_path(urlsplit(path).path) or settings.LANGUAGE_CODE
-    # translate_url resolves the path in the active language, so in the one the path is in.
+    translated URLs (/admin/, /api/) comes back as it is; one that resolves nowhere (an error page's)
+    gets the language's prefix in place of its own."""
+    parts = urlsplit(path)
+    current = translation.get_language_from_path(parts.path) or settings.LANGUAGE_CODE
+    # Resolved in the language the path is in: prefixes match in the active language only.
     with translation.override(current):
-        return translate_url(path, language)
+        try:
+            resolve(unquote(parts.path))
+        except Resolver404:
+            pass
+        else:
+            return translate_url(path, language)
+    bare = parts.path.removeprefix(f"/{current}") if current != settings.LANGUAGE_CODE else parts.path
+    prefixed = bare if language == settings.LANGUAGE_CODE else f"/{language}{bare}"
+    return urlunsplit(("", "", prefixed, parts.query, parts.fragment))
 
 
 @dataclass(frozen=True)
@@ -98,22 +107,29 @@ def catalog_version() -> str:
     return digest.hexdigest()
 
 
-# Built once per language and version, then kept by browsers for a year: the address carries the
-# version (?v=, catalog_version), so a new catalog is a new address.
+# Built once per language in each process (the catalogs change only with a release), then kept by
+# browsers for a year: the address carries the version (?v=, catalog_version), so a new catalog is a
+# new address. Whatever ?v= says, the answer is the same: no cache entry per query string.
 _CATALOG_SECONDS = 365 * 24 * 3600
-_catalog = cache_page(_CATALOG_SECONDS, key_prefix="jsi18n")(JavaScriptCatalog.as_view())
+_catalog_view = JavaScriptCatalog.as_view()
+_catalogs: dict[str, tuple[bytes, str]] = {}
 
 
 @require_safe
 def javascript_catalog(request: HttpRequest) -> HttpResponse:
-    response = _catalog(request)
+    language = translation.get_language()
+    if language not in _catalogs:
+        built = _catalog_view(request)
+        _catalogs[language] = (built.content, built["Content-Type"])
+    content, content_type = _catalogs[language]
+    response = HttpResponse(content, content_type=content_type)
     patch_cache_control(response, public=True, max_age=_CATALOG_SECONDS, immutable=True)
     return response
 
 
 def context(request: HttpRequest) -> dict:
     """`language_alternates` (this page in every language), worked out only when a page shows them,
-    and whether the page's language needs the JavaScript catalog (English, the source, does not)."""
+    and the JavaScript catalog's version for its address."""
     return {
         "language_alternates": SimpleLazyObject(lambda: alternates(request)),
         "javascript_catalog_version": catalog_version,
