@@ -69,6 +69,7 @@ class LanguageMiddleware(LocaleMiddleware):
             or "HX-Request" in request.headers
         ):
             return None
+        request.language_negotiated = True  # the answer depends on the cookie and Accept-Language
         wanted = translation.get_language_from_request(request)
         if wanted == settings.LANGUAGE_CODE:
             return None
@@ -78,8 +79,15 @@ class LanguageMiddleware(LocaleMiddleware):
         if target == request.get_full_path():
             return None  # not a translated page (or none at all)
         response = HttpResponseRedirect(target)
-        patch_vary_headers(response, ["Accept-Language", "Cookie"])
         patch_cache_control(response, private=True, max_age=0)
+        return response
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        # Only what was negotiated varies on the cookie and Accept-Language (LocaleMiddleware's would
+        # say so of every unprefixed answer, the poll's 304 and htmx's fragments included).
+        if getattr(request, "language_negotiated", False):
+            patch_vary_headers(response, ["Accept-Language", "Cookie"])
+        response.headers.setdefault("Content-Language", translation.get_language())
         return response
 
 
