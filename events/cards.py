@@ -10,22 +10,21 @@ yet), the language and the settings that shape it. A change of any gives a new k
 cannot be found again; old ones expire.
 
 So a page rendered afresh after a publication renders one new card and takes the rest from the
-cache, and a filter, a search or an older page reuses the cards other pages rendered. The events whose
-cards are missing are the only ones prefetched.
+cache, and a filter, a search or an older page reuses the cards other pages rendered. A list reads
+only the few columns it needs of its events; the events whose cards are missing are the only ones
+read in full, with their participants, topics and sources (selectors.card_events).
 """
 
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import prefetch_related_objects
 from django.template.loader import get_template
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
-from . import page_cache
+from . import page_cache, selectors
 from .models import Event
-from .selectors import card_prefetches
 
 TEMPLATE = "includes/event_card.html"
 # A card nobody shows for a day is let go; a busy story's cards are shown far more often than that.
@@ -68,15 +67,24 @@ def attach_cards(events: Iterable[Event], *, show_story: bool) -> None:
         found |= shared
     missing = {key: event for key, event in keys.items() if key not in found}
     if missing:
-        prefetch_related_objects(list(missing.values()), *card_prefetches())
+        # A list's events may carry only what the list needs (selectors.timeline_page): the cards
+        # to render are drawn from their full rows, read now; one deleted since shows no card.
+        full = {event.pk: event for event in missing.values() if not event.get_deferred_fields()}
+        selectors.prefetch_cards(list(full.values()))
+        if partial := [event.pk for event in missing.values() if event.pk not in full]:
+            full |= selectors.card_events(partial)
         template = get_template(TEMPLATE)
-        rendered = {key: template.render({"event": event, "show_story": show_story}) for key, event in missing.items()}
+        rendered = {
+            key: template.render({"event": full[event.pk], "show_story": show_story})
+            for key, event in missing.items()
+            if event.pk in full
+        }
         cache.set_many(rendered, timeout=CARD_SECONDS)
         for key, html in rendered.items():
             _recent.put(key, html)
         found |= rendered
     for key, event in keys.items():
-        event.card_html = mark_safe(found[key])  # noqa: S308 - our own template's output
+        event.card_html = mark_safe(found.get(key, ""))  # noqa: S308 - our own template's output
 
 
 def card_html(event: Event, show_story: bool) -> SafeString:

@@ -9,6 +9,7 @@ that is not a date) makes the form invalid; the view answers 400 with the messag
 
 import datetime
 import functools
+from typing import TYPE_CHECKING
 
 import django_filters
 from django import forms
@@ -21,6 +22,9 @@ from django.utils.translation import pgettext_lazy
 from . import selectors
 from .models import Actor, Event, Place, Topic
 from .widgets import FastSelect
+
+if TYPE_CHECKING:
+    from .page_cache import Parts
 
 _BAD_DATE = _("Enter a real date, such as 2022-02-07.")
 CHOICE_FILTERS = ("actor", "topic", "place")
@@ -87,12 +91,16 @@ class TimelineFilter(django_filters.FilterSet):
         model = Event
         fields: list[str] = []
 
-    def __init__(self, data=None, *, scope: QuerySet, fixed: str | None = None, **kwargs) -> None:
+    def __init__(
+        self, data=None, *, scope: QuerySet, fixed: str | None = None, parts: "Parts | None" = None, **kwargs
+    ) -> None:
         """`scope`: the page's published events. `fixed`: the filter the page itself stands for
-        (an actor page does not offer an actor filter)."""
+        (an actor page does not offer an actor filter). `parts`: where the page keeps what all its
+        variants share (events.page_cache.Parts), the choices among them."""
         super().__init__(data, queryset=scope, **kwargs)
         self.form.fields["q"].widget.attrs["autocomplete"] = "off"
         self._scope = scope
+        self._parts = parts
         self._kinds = [name for name in CHOICE_FILTERS if name != fixed]
         for name, queryset in selectors.filter_candidates(scope).items():
             field = self.form.fields[name]
@@ -106,7 +114,8 @@ class TimelineFilter(django_filters.FilterSet):
 
     @functools.cached_property
     def _choices(self) -> dict[str, list[tuple[str, str]]]:
-        return selectors.filter_choices(self._scope, self._kinds)
+        choices = functools.partial(selectors.filter_choices, self._scope, self._kinds)
+        return self._parts.get("choices", choices, self._kinds) if self._parts else choices()
 
     def _offered(self, name: str, empty_label: str) -> list[tuple[str, str]]:
         return [("", empty_label), *self._choices[name]]

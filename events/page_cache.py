@@ -377,6 +377,37 @@ class Lookup:
         return response
 
 
+# --- Parts of pages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What every variant of a page shares, computed once per version of its stamps.
+
+    The story page's "what's next" panel and its filter form's choices are the same for the plain page,
+    each filter, each search and each older page, and change only with the story: kept in the shared
+    cache under the stamps the page is drawn from (and today's date: overdue is decided from it), they
+    are computed by the first render after a change, not by every one. Keyed and invalidated as the
+    pages are (see this module's docstring: a change bumps the stamps before and after it commits).
+    Only the shared cache keeps them, not each process's memory: after a change in another process,
+    this one would trust the stamps it read for up to PAGE_CACHE_STAMP_SECONDS, and a whole page is
+    never stored under old stamps for longer than that either. `owner` names what they describe
+    (f"story:{pk}"), the stamps alone do not: the site stamp covers every actor page.
+    """
+
+    stamps: list[str]
+    owner: str
+
+    def get(self, name: str, compute: Callable[[], Any], *parts: object) -> Any:
+        values = read_stamps(self.stamps)
+        key = f"pc:part:{name}:{digest(sorted(values.items()), timezone.localdate().isoformat(), self.owner, parts)}"
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, PAGE_SECONDS)
+        return value
+
+
 # --- The live notice -----------------------------------------------------------------------------
 
 

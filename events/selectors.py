@@ -180,8 +180,27 @@ def _cards(queryset: QuerySet) -> QuerySet:
     return queryset.select_related("place", "story", "lead_image")
 
 
-def _prefetch_cards(events: list[Event]) -> None:
+def prefetch_cards(events: list[Event]) -> None:
+    """Three queries (none for no events, nor for events prefetched already)."""
     prefetch_related_objects(events, *card_prefetches())
+
+
+# What a list of cards needs of each event besides its card (events.cards keys a card on its id, version
+# and updated_at; the list files it under its day and pages by (start, id); the live notice's block
+# says when the newest was published). A list selects these only and takes the cards from the cache:
+# the joined rows a card is drawn from are read for the cards not rendered yet, by card_events.
+_LIST_FIELDS = ("story_id", "start", "start_precision", "version", "updated_at", "published_at")
+
+
+def _listed(queryset: QuerySet, *, full: bool) -> QuerySet:
+    return _cards(queryset) if full else queryset.only(*_LIST_FIELDS)
+
+
+def card_events(ids: list[int]) -> dict[int, Event]:
+    """The events whose cards are to be rendered, by id, with everything their cards show (four queries)."""
+    events = list(_cards(Event.objects.filter(pk__in=ids)))
+    prefetch_cards(events)
+    return {event.pk: event for event in events}
 
 
 def _start_of_tomorrow(now: datetime.datetime | None = None) -> datetime.datetime:
@@ -230,18 +249,18 @@ def timeline_page(
     *,
     size: int | None = None,
     now: datetime.datetime | None = None,
-    prefetch: bool = True,
+    full: bool = True,
 ) -> TimelinePage:
     """A page of the filtered events (searched or not), newest first, with what lies ahead of today
     set apart on the first page (soonest first, at most UPCOMING_LIMIT).
 
     Fixed cost: the events (with their lead pictures; on PostgreSQL the upcoming and the past ones in
-    one query), then one query each for participants, topics and sources, whatever the page holds
-    (unless `prefetch` is false: the readers' pages take rendered cards from events.cards, which
-    prefetches only the events whose cards it has to render).
+    one query), then one query each for participants, topics and sources, whatever the page holds.
+    Unless `full` is false: the readers' pages take rendered cards from events.cards, so their events
+    carry only what the list needs (_LIST_FIELDS), in one query.
     """
     size = size or settings.TIMELINE_PAGE_SIZE
-    queryset = _cards(filters.qs)
+    queryset = _listed(filters.qs, full=full)
     cursor = filters.cursor
     horizon = _start_of_tomorrow(now)
     past = queryset.filter(start__lt=horizon)
@@ -258,17 +277,18 @@ def timeline_page(
         events = sorted((e for e in rows if e.start < horizon), key=lambda e: (e.start, e.pk), reverse=True)
     next_cursor = Cursor.of(events[size - 1]) if len(events) > size else None
     events = events[:size]
-    if prefetch:
-        _prefetch_cards(upcoming + events)
+    if full:
+        prefetch_cards(upcoming + events)
     return TimelinePage(events=events, upcoming=upcoming, next_cursor=next_cursor, cursor=cursor)
 
 
 def new_events(filters: "TimelineFilter", *, since: datetime.datetime, prefetch: bool = True) -> list[Event]:
     """Events published after `since` that match the reader's filters, newest publication first:
-    what the live notice's "show" inserts at the top of the page."""
+    what the live notice's "show" inserts at the top of the page. Their rows in full: their cards
+    are new (`prefetch` false leaves events.cards to prefetch those it has to render)."""
     events = list(_cards(filters.qs.filter(published_at__gt=since)).order_by("-published_at", "-id")[:NEW_EVENTS_LIMIT])
     if prefetch:
-        _prefetch_cards(events)
+        prefetch_cards(events)
     return events
 
 
@@ -333,22 +353,28 @@ class StoryState:
         return f'W/"{_stamp(self.newest_published_at)}-{_stamp(self.changed_at)}"'
 
 
-def story_state(story: Story) -> StoryState:
-    """One query of two LIMIT 1 probes, on the (story, -published_at) and (story, -updated_at)
-    indexes: the same cost at 10 events or a million, cheap enough to answer every 10 seconds."""
-    events = Event.objects.filter(story_id=story.pk).order_by()
+def _state_probes() -> dict[str, Subquery]:
+    """Two LIMIT 1 probes of the outer story's events, on the (story, -published_at) and (story,
+    -updated_at) indexes: the same cost at 10 events or a million, cheap enough to answer every 10 seconds."""
+    events = Event.objects.filter(story_id=OuterRef("pk")).order_by()
     newest = events.published().filter(published_at__isnull=False).order_by("-published_at")
     changed = events.order_by("-updated_at")
-    row = (
-        Story.objects.filter(pk=story.pk)
-        .order_by()
-        .values(
-            newest_published_at=Subquery(newest.values("published_at")[:1]),
-            changed_at=Subquery(changed.values("updated_at")[:1]),
-        )
-        .get()
-    )
+    return {
+        "newest_published_at": Subquery(newest.values("published_at")[:1]),
+        "changed_at": Subquery(changed.values("updated_at")[:1]),
+    }
+
+
+def story_state(story: Story) -> StoryState:
+    """One query (see _state_probes)."""
+    row = Story.objects.filter(pk=story.pk).order_by().values(**_state_probes()).get()
     return StoryState(newest_published_at=row["newest_published_at"], changed_at=row["changed_at"])
+
+
+def story_with_state(slug: str) -> tuple[Story, StoryState]:
+    """The story and its state in one query; Http404 for an unknown slug."""
+    story = get_object_or_404(Story.objects.annotate(**_state_probes()), slug=slug)
+    return story, StoryState(newest_published_at=story.newest_published_at, changed_at=story.changed_at)
 
 
 def count_published_since(filters: "TimelineFilter", since: datetime.datetime) -> int:
@@ -390,15 +416,38 @@ class WhatsNext:
         return not self.open and not self.recently_fulfilled
 
 
+# What the panel shows of an expectation and of the events that raised and fulfilled it: the panel's
+# query selects these columns only, which also makes its four-part UNION a third as costly to compile
+# (every column of three joined tables took longer to compile than PostgreSQL takes to run it).
+_PANEL_FIELDS = (
+    "story_id",
+    "title",
+    "description",
+    "due_on",
+    "due_precision",
+    "latest_on",
+    "status",
+    "resolved_at",
+    *(f"{event}__{name}" for event in ("raised_by", "fulfilled_by") for name in ("title", "slug", "publication")),
+)
+
+
 def whats_next(
-    expectations: QuerySet, *, today: datetime.date | None = None, limit: int = WHATS_NEXT_LIMIT
+    expectations: QuerySet,
+    *,
+    story: Story | None = None,
+    today: datetime.date | None = None,
+    limit: int = WHATS_NEXT_LIMIT,
 ) -> WhatsNext:
     """Open expectations by deadline, overdue ones first: each decided from its dates today (a reader
     sees it overdue as soon as the date passes, whether or not the job has flagged it), and the ones
     most recently fulfilled, with the event that fulfilled them. At most `limit` overdue and `limit`
-    pending. One query on PostgreSQL (a UNION ALL of the limited lists, each an index range)."""
+    pending. One query on PostgreSQL (a UNION ALL of the limited lists, each an index range).
+    `story`: the story they all belong to, when the caller has it (else each one's story is joined)."""
     today = today or timezone.localdate()
-    base = expectations.select_related("story", "raised_by", "fulfilled_by", "place")
+    related = ("raised_by", "fulfilled_by") if story else ("story", "raised_by", "fulfilled_by")
+    fields = _PANEL_FIELDS if story else (*_PANEL_FIELDS, "story__title", "story__slug")
+    base = expectations.select_related(*related).only(*fields)
     open_ = base.open()
     parts = [
         open_.past_due(today).order_by("latest_on", "id")[: limit + 1],
@@ -409,6 +458,8 @@ def whats_next(
     rows = list(parts[0].union(*parts[1:], all=True)) if _unions() else [row for part in parts for row in part]
     overdue, dated, open_ended, fulfilled = [], [], [], []
     for expectation in rows:
+        if story:
+            expectation.story = story
         expectation.overdue = expectation.is_overdue_on(today)
         if expectation.status == Expectation.Status.FULFILLED:
             fulfilled.append(expectation)

@@ -61,7 +61,7 @@ def _render_timeline(request: HtmxHttpRequest, template: str, filters: TimelineF
     """The whole page, the list (a filter changed) or one more page of it (scrolling), with a 400
     when the filters do not parse."""
     status = 200 if filters.is_valid() else 400
-    page = selectors.timeline_page(filters, prefetch=False)
+    page = selectors.timeline_page(filters, full=False)
     cards.attach_cards(page.upcoming + page.events, show_story=context["show_story"])
     context |= _timeline_context(request, filters, page)
     if _wants_fragment(request):
@@ -79,9 +79,9 @@ def story_list(request: HtmxHttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 @page_cache.cached_page(page_cache.story_stamps)
 def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    story = get_object_or_404(Story, slug=slug)
-    filters = TimelineFilter(request.GET, scope=selectors.story_events(story))
-    state = selectors.story_state(story)
+    story, state = selectors.story_with_state(slug)
+    parts = page_cache.Parts(page_cache.story_stamps(slug), f"story:{story.pk}")
+    filters = TimelineFilter(request.GET, scope=selectors.story_events(story), parts=parts)
     # The live notice counts publications after this moment; a swapped list carries it too, so the
     # notice never announces an event the reader already has in front of them.
     context = {
@@ -93,7 +93,9 @@ def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     if not _wants_fragment(request):
         context |= {
-            "whats_next": selectors.whats_next(selectors.story_expectations(story)),
+            "whats_next": parts.get(
+                "whats-next", lambda: selectors.whats_next(selectors.story_expectations(story), story=story)
+            ),
             "poll_seconds": settings.LIVE_NOTICE_POLL_SECONDS,
         }
     return _render_timeline(request, "events/story_detail.html", filters, context)
@@ -185,7 +187,8 @@ def event_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 def _entity_detail(request: HtmxHttpRequest, kind: str, slug: str) -> HttpResponse:
     entity_page = selectors.entity_page(kind, slug)
-    filters = TimelineFilter(request.GET, scope=entity_page.events, fixed=kind)
+    parts = page_cache.Parts(page_cache.site_stamps(), f"{kind}:{entity_page.entity.pk}")
+    filters = TimelineFilter(request.GET, scope=entity_page.events, fixed=kind, parts=parts)
     context = {
         "entity_page": entity_page,
         "entity": entity_page.entity,
@@ -193,7 +196,7 @@ def _entity_detail(request: HtmxHttpRequest, kind: str, slug: str) -> HttpRespon
         "clear_url": request.path,
     }
     if not _wants_fragment(request):
-        context["whats_next"] = selectors.whats_next(entity_page.expectations)
+        context["whats_next"] = parts.get("whats-next", lambda: selectors.whats_next(entity_page.expectations))
     return _render_timeline(request, "events/entity_detail.html", filters, context)
 
 
