@@ -11,24 +11,18 @@ from django.template.loader import render_to_string
 from django.utils.translation import ngettext
 
 from . import services
-from .models import Expectation, Story
+from .models import Story
 from .services import digests as digest_services
 from .services import media as media_services
+from .services.expectations import OVERDUE_LISTED, OverdueAnnouncement
 
 logger = logging.getLogger(__name__)
 
 
-# An overdue announcement lists this many; the rest are counted ("and 9,950 more on the desk").
-OVERDUE_LISTED = 50
-
-
-def _mail_editors_about_overdue(expectations: list[Expectation]) -> None:
-    count = len(expectations)
-    context = {
-        "expectations": expectations[:OVERDUE_LISTED],
-        "more": max(0, count - OVERDUE_LISTED),
-        "site_url": settings.SITE_URL,
-    }
+def _mail_editors_about_overdue(announcement: OverdueAnnouncement) -> None:
+    """One message: the first OVERDUE_LISTED expectations newly overdue, and how many more."""
+    count = announcement.count
+    context = {"expectations": announcement.listed, "more": announcement.more, "site_url": settings.SITE_URL}
     send_mail(
         subject=ngettext("%(count)d expectation now overdue", "%(count)d expectations now overdue", count)
         % {"count": count},
@@ -46,7 +40,7 @@ def flag_overdue_expectations() -> dict[str, int]:
     own record, so a failed send is retried and a crash between the two steps loses nothing.
     """
     flagged = services.flag_overdue_expectations()
-    announced = services.announce_overdue(send=_mail_editors_about_overdue)
+    announced = services.announce_overdue(send=_mail_editors_about_overdue, listed=OVERDUE_LISTED)
     logger.info("flag_overdue_expectations: flagged %d, announced %d", len(flagged), announced)
     return {"flagged": len(flagged), "announced": announced}
 

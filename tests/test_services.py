@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events import services, tasks
+from events.bulk import record_history
 from events.models import Event, Expectation
 from tests.factories import ActorFactory, EventFactory, ExpectationFactory, StoryFactory, UserFactory
 
@@ -79,8 +80,7 @@ def test_flagging_marks_only_pending_expectations_past_their_latest_date():
     ExpectationFactory(due_on=timezone.localdate())
     ExpectationFactory(due_on=None)
     ExpectationFactory(due_on=YESTERDAY, status=Expectation.Status.CANCELLED)
-    flagged = services.flag_overdue_expectations()
-    assert [e.pk for e in flagged] == [late.pk]
+    assert services.flag_overdue_expectations() == [late.pk]
     late.refresh_from_db()
     assert late.status == Expectation.Status.OVERDUE
     assert late.flagged_overdue_at is not None
@@ -168,7 +168,7 @@ def test_two_concurrent_flagging_runs_flag_each_expectation_once():
     def first() -> None:
         try:
             with transaction.atomic():
-                results["first"] = [e.pk for e in services.flag_overdue_expectations()]
+                results["first"] = services.flag_overdue_expectations()
                 first_holds_its_rows.set()
                 # Still uncommitted while the second run goes: its rows are locked, not yet overdue.
                 second_done.wait(timeout=30)
@@ -178,7 +178,7 @@ def test_two_concurrent_flagging_runs_flag_each_expectation_once():
     def second() -> None:
         try:
             first_holds_its_rows.wait(timeout=30)
-            results["second"] = [e.pk for e in services.flag_overdue_expectations()]
+            results["second"] = services.flag_overdue_expectations()
             second_done.set()
         finally:
             connection.close()
@@ -205,6 +205,99 @@ def test_the_overdue_announcement_lists_50_and_counts_the_rest(mailoutbox):
     assert message.body.count("/desk/expectations/") == tasks.OVERDUE_LISTED + 1
     assert "And 10 more." in message.body
     assert services.announce_overdue(send=tasks._mail_editors_about_overdue) == 0
+
+
+def test_the_announcement_lists_the_first_by_latest_date_and_counts_the_rest():
+    story = StoryFactory()
+    late = [ExpectationFactory(story=story, due_on=YESTERDAY - datetime.timedelta(days=n)) for n in (1, 4, 2, 5, 3)]
+    services.flag_overdue_expectations()
+    told = []
+    assert services.announce_overdue(send=told.append, listed=3) == 5
+    (announcement,) = told
+    earliest = sorted(late, key=lambda e: (e.latest_on, e.pk))[:3]
+    assert [e.pk for e in announcement.listed] == [e.pk for e in earliest]
+    assert announcement.listed[0].story == story  # read with the listed ones, no query per row
+    assert (announcement.count, announcement.more) == (5, 2)
+    assert not Expectation.objects.flagged_unannounced().exists()
+
+
+def test_the_announced_are_marked_only_once_the_send_has_returned():
+    _late_expectations(3)
+    services.flag_overdue_expectations()
+    marked_during_send = []
+
+    def send(announcement):
+        marked_during_send.append(Expectation.objects.filter(overdue_announced_at__isnull=False).count())
+
+    assert services.announce_overdue(send=send) == 3
+    assert marked_during_send == [0]
+    assert Expectation.objects.filter(overdue_announced_at__isnull=False).count() == 3
+
+
+def test_the_overdue_job_costs_the_same_queries_for_10_or_200_newly_overdue(django_assert_num_queries, mailoutbox):
+    _late_expectations(10)
+    with CaptureQueriesContext(connection) as ten:
+        assert tasks.flag_overdue_expectations.run() == {"flagged": 10, "announced": 10}
+    _late_expectations(200)
+    with django_assert_num_queries(len(ten)):
+        assert tasks.flag_overdue_expectations.run() == {"flagged": 200, "announced": 200}
+    assert [m.subject for m in mailoutbox] == ["10 expectations now overdue", "200 expectations now overdue"]
+    assert "And 150 more." in mailoutbox[1].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_announcement_skips_the_rows_a_concurrent_one_is_telling():
+    _late_expectations(4)
+    services.flag_overdue_expectations()
+    first_sending, second_done = threading.Event(), threading.Event()
+    results: dict[str, int] = {}
+
+    def first() -> None:
+        def send(announcement):
+            first_sending.set()
+            # The rows stay locked while the message goes: the other run must pass them by.
+            second_done.wait(timeout=30)
+
+        try:
+            results["first"] = services.announce_overdue(send=send)
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            first_sending.wait(timeout=30)
+            results["second"] = services.announce_overdue(send=lambda announcement: None)
+            second_done.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == {"first": 4, "second": 0}
+    assert services.announce_overdue(send=lambda announcement: None) == 0
+
+
+def test_bulk_history_copies_many_to_many_relations_as_a_save_would():
+    # The overdue job's path where the database cannot UPDATE within a WITH (SQLite).
+    late = _late_expectations(2)
+    recorded = record_history(
+        Expectation,
+        [e.pk for e in late],
+        date=timezone.now(),
+        user_id=None,
+        reason="Checked",
+        history_type="~",
+        m2m=("expected_actors",),
+    )
+    assert sorted(row_id for _, row_id in recorded) == sorted(e.pk for e in late)
+    for expectation in late:
+        record = expectation.history.first()
+        assert (record.history_type, record.history_change_reason) == ("~", "Checked")
+        assert [a.actor_id for a in record.expected_actors.all()] == [a.pk for a in expectation.expected_actors.all()]
 
 
 def test_a_slug_already_taken_gets_a_number():

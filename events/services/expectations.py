@@ -10,6 +10,7 @@ expectation someone else changed meanwhile is refused by `lock_for_edit`.
 
 import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,7 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .. import dates
-from ..bulk import record_history
+from ..bulk import among, history_insert_sql, history_params, m2m_history_insert_sql, record_history
 from ..models import Actor, DatePrecision, Event, Expectation, Place, Story, Topic
 from .base import ApplicationError, lock_for_edit, set_history_user, unique_slug
 
@@ -290,34 +291,42 @@ def review_expectation(
 
 FLAGGED_OVERDUE = "Flagged overdue by the scheduled check"
 
+# An overdue announcement lists this many, by latest date; the rest are counted ("And 9,950 more.").
+OVERDUE_LISTED = 50
+
 
 @transaction.atomic
-def flag_overdue_expectations(*, now: datetime.datetime | None = None) -> list[Expectation]:
+def flag_overdue_expectations(*, now: datetime.datetime | None = None) -> list[int]:
     """Mark pending expectations whose latest acceptable date has passed as overdue.
 
-    Returns the newly flagged ones (ordered by latest date); a second run returns none. Set-based,
-    so a million expectations cost the same few queries as ten: one UPDATE ... RETURNING, which
-    takes its rows with FOR UPDATE SKIP LOCKED (two concurrent runs split the work instead of
-    flagging, and announcing, an item twice), then the history of every flagged row in bulk: its
-    record (the change reason, version + 1) and, as django-simple-history would copy them on a
-    save, its expected actors.
+    Returns the ids of the newly flagged ones (by latest date, then id); a second run returns none.
+    Set-based, so a million expectations cost the same few queries as ten, and no instance is built:
+    one UPDATE, which takes its rows with FOR UPDATE SKIP LOCKED (two concurrent runs split the work
+    instead of flagging, and announcing, an item twice), then the history of every flagged row in
+    bulk (events.bulk): its record (the change reason, version + 1) and, as django-simple-history
+    would copy them on a save, its expected actors. On PostgreSQL the three are one statement.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
-    flagged = _update_returning(
+    update, params = _update_sql(
         Expectation.objects.pending().past_due(today).select_for_update(skip_locked=True).order_by().values("pk"),
         # Being flagged asks for a decision: it is unreviewed again until an editor looks.
         {"status": Expectation.Status.OVERDUE, "flagged_overdue_at": now, "reviewed_at": None, "updated_at": now},
     )
-    if flagged:
-        _record_in_bulk(flagged, reason=FLAGGED_OVERDUE, when=now)
-    return sorted(flagged, key=lambda e: (e.latest_on, e.pk))
+    recorded = {"date": now, "user_id": None, "reason": FLAGGED_OVERDUE, "history_type": "~"}
+    if connection.vendor == "postgresql":
+        return _update_recording_history(update, params, recorded, m2m=("expected_actors",))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{update} RETURNING id, latest_on", params)
+        # SQLite returns the dates as ISO text, which sorts as the dates do.
+        ids = [pk for pk, _ in sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))]
+    record_history(Expectation, ids, **recorded, m2m=("expected_actors",))
+    return ids
 
 
-def _update_returning(rows: QuerySet, values: dict[str, Any]) -> list[Expectation]:
-    """UPDATE the expectations `rows` selects (a values("pk") queryset, locked as it says) with
-    `values` and version + 1, in one statement; the updated rows as instances (PostgreSQL and
-    SQLite both return them)."""
+def _update_sql(rows: QuerySet, values: dict[str, Any]) -> tuple[str, list]:
+    """The UPDATE of the expectations `rows` selects (a values("pk") queryset, locked as it says)
+    with `values` and version + 1, and its parameters."""
     opts = Expectation._meta
     quote = connection.ops.quote_name
     select, select_params = rows.query.sql_with_params()
@@ -327,52 +336,81 @@ def _update_returning(rows: QuerySet, values: dict[str, Any]) -> list[Expectatio
         assignments.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
     version = quote(opts.get_field("version").column)
-    columns = ", ".join(quote(f.column) for f in opts.concrete_fields)
     # On PostgreSQL `= ANY(ARRAY(...))`: the locked ids are gathered first, then each row is reached by
     # its primary key. With `IN (...)` the planner may hash-join them against a scan of the whole table.
     where = f"= ANY(ARRAY({select}))" if connection.vendor == "postgresql" else f"IN ({select})"
     # Names quoted from the model's own metadata, values as parameters: nothing from outside in the text.
     sql = (
         f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)}, {version} = {version} + 1 "  # noqa: S608
-        f"WHERE {quote(opts.pk.column)} {where} RETURNING {columns}"
+        f"WHERE {quote(opts.pk.column)} {where}"
     )
-    # raw() applies the backend's converters (SQLite's dates and datetimes come back as text).
-    return list(Expectation.objects.raw(sql, [*params, *select_params]))
+    return sql, [*params, *select_params]
 
 
-def _record_in_bulk(expectations: list[Expectation], *, reason: str, when: datetime.datetime) -> None:
-    """The history records a save of each would have written, without the save: one INSERT ...
-    SELECT for the records (events.bulk), one read and one INSERT for their expected actors."""
-    history_of = {
-        row_id: history_id
-        for history_id, row_id in record_history(
-            Expectation, [e.pk for e in expectations], date=when, user_id=None, reason=reason, history_type="~"
+def _update_recording_history(update: str, params: list, recorded: dict[str, Any], *, m2m: Iterable[str]) -> list[int]:
+    """PostgreSQL: `update`, the history records of the rows it changed and their many-to-many
+    relations as one statement (data-modifying WITH), the records copied from what the UPDATE
+    returns rather than read again. Returns the rows' ids by latest date, then id."""
+    steps = [f"flagged AS ({update} RETURNING *)", f"recorded AS ({history_insert_sql(Expectation, 'flagged')})"]
+    steps += [f"m2m_{n} AS ({m2m_history_insert_sql(Expectation, field, 'recorded')})" for n, field in enumerate(m2m)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {', '.join(steps)} SELECT id FROM flagged ORDER BY latest_on, id",  # noqa: S608 - quoted model names
+            [*params, *history_params(**recorded)],
         )
-    }
-    actors = Expectation.expected_actors.through.objects.filter(expectation_id__in=history_of).values_list(
-        "pk", "expectation_id", "actor_id"
-    )
-    recorded = Expectation.history.model.expected_actors.model
-    recorded.objects.bulk_create(
-        recorded(history_id=history_of[expectation_id], id=pk, expectation_id=expectation_id, actor_id=actor_id)
-        for pk, expectation_id, actor_id in actors
-    )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class OverdueAnnouncement:
+    """What one message tells the editors: the first expectations newly overdue (with their story),
+    by latest date, and how many there are in all."""
+
+    listed: list[Expectation]
+    count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.listed)
 
 
 @transaction.atomic
-def announce_overdue(*, send: Callable[[list[Expectation]], None], now: datetime.datetime | None = None) -> int:
-    """Tell the editors about every flagged expectation not yet announced, in one message.
+def announce_overdue(
+    *,
+    send: Callable[[OverdueAnnouncement], None],
+    listed: int = OVERDUE_LISTED,
+    now: datetime.datetime | None = None,
+) -> int:
+    """Tell the editors about every flagged expectation not yet announced, in one message that lists
+    the first `listed` of them and counts the rest. Returns how many it told of.
 
+    Three queries, however many there are: the ids, locked (SKIP LOCKED, so a concurrent run tells of
+    the others); the listed ones with their story; after the send, one UPDATE that marks them all.
     The rows stay locked while `send` runs and are marked only after it returns, so a crash or a
     failed send leaves them to the next run: nothing goes untold (at worst a message is repeated).
     """
-    pending = list(
+    ids = list(
         Expectation.objects.flagged_unannounced()
-        .select_for_update(skip_locked=True, of=("self",))
-        .select_related("story")
+        .select_for_update(skip_locked=True)
         .order_by("latest_on", "id")
+        .values_list("pk", flat=True)
     )
-    if pending:
-        send(pending)
-        Expectation.objects.filter(pk__in=[e.pk for e in pending]).update(overdue_announced_at=now or timezone.now())
-    return len(pending)
+    if not ids:
+        return 0
+    first = Expectation.objects.filter(pk__in=ids[:listed]).select_related("story").order_by("latest_on", "id")
+    send(OverdueAnnouncement(listed=list(first), count=len(ids)))
+    _mark_announced(ids, when=now or timezone.now())
+    return len(ids)
+
+
+def _mark_announced(ids: list[int], *, when: datetime.datetime) -> None:
+    """One UPDATE for them all, the ids as one array parameter on PostgreSQL (events.bulk.among)."""
+    opts = Expectation._meta
+    quote = connection.ops.quote_name
+    field = opts.get_field("overdue_announced_at")
+    where, params = among(quote(opts.pk.column), ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(opts.db_table)} SET {quote(field.column)} = %s WHERE {where}",  # noqa: S608 - quoted model names
+            [field.get_db_prep_save(when, connection), *params],
+        )
