@@ -15,7 +15,7 @@ What becomes of each record:
   month MONTH, with a day DAY (APPROXIMATE when Display Date reads "around ..."), with a time EXACT in
   the site's zone (settings.TIME_ZONE; TimelineJS dates carry none). Years 1 to 9999 only: Python's
   datetime holds no other, so a year 0 or a BCE year is refused with a reason, never a crash.
-- Text is HTML: it is sanitised (text.sanitise_html) and stored as the event's summary, top-level
+- Text is HTML: it is sanitised (as text.sanitise_html does) and stored as the event's summary, top-level
   inline content wrapped in <p> so that the summary's Markdown rendering passes it through unchanged
   (Markdown leaves block-level HTML alone; bare text would get smart quotes and code blocks).
 - Media (Media, Media Credit, Media Caption, Media Thumbnail; the JSON's `media` object) becomes the
@@ -47,12 +47,14 @@ import hashlib
 import html
 import io
 import json
+import multiprocessing
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -62,10 +64,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from . import dates
+from . import text as _text
 from .interchange import date_from_timelinejs
 from .media.links import host_of, kind_of
 from .models import Event, MediaItem, MediaKind, Story
-from .text import sanitise_html
 
 # Knight Lab's template spreadsheet, column for column.
 COLUMNS = (
@@ -76,6 +78,10 @@ COLUMNS = (
 REQUIRED_COLUMNS = ("Year", "Headline")
 _COLUMN_NAMES = {name.lower(): name for name in COLUMNS} | {"tag": "Group"}
 PROGRESS_EVERY = 10_000
+# With workers, a CSV of at least PARALLEL_RECORDS records is checked by that many processes,
+# CHUNK_RECORDS records a task (a few hundred kilobytes each way).
+PARALLEL_RECORDS = 10_000
+CHUNK_RECORDS = 2000
 READ = gettext_lazy("records read")
 
 # Told (stage, done, total) as a stage goes: events.management.commands._progress.ProgressLine draws it.
@@ -159,12 +165,16 @@ class Timeline:
         return [error.format(self.name) for error in self.errors]
 
 
-def read_timeline(data: bytes, name: str, *, progress: Progress | None = None) -> Timeline:
+def read_timeline(data: bytes, name: str, *, progress: Progress | None = None, workers: int = 1) -> Timeline:
     """The events of a TimelineJS file (JSON when its name ends in .json or its text opens with "{",
     CSV otherwise), every bad record in `errors`. `progress` hears every PROGRESS_EVERY records, and
-    at the end if it heard before."""
+    at the end if it heard before.
+
+    With `workers` > 1, a large CSV's records are checked by that many forked processes (a command's
+    choice: a web server's worker should not fork), with the same result: each record is checked on
+    its own, and what depends on the others is decided here, in the file's order."""
     timeline = Timeline(name=name)
-    reader = _Reader(timeline, progress)
+    reader = _Reader(timeline, progress, workers)
     try:
         text = _decode(data)
         if name.lower().endswith(".json") or text.lstrip().startswith("{"):
@@ -197,11 +207,11 @@ def _cleaned(value: Any) -> Any:
     return "".join(value.split()).replace(",", "") if isinstance(value, str) else value
 
 
-def _limits_margin_ok(moment: datetime.datetime) -> bool:
-    # Shown in any zone, a moment within a day of datetime's limits would overflow.
-    low = datetime.datetime.min.replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)
-    high = datetime.datetime.max.replace(tzinfo=datetime.UTC) - datetime.timedelta(days=1)
-    return low <= moment <= high
+# Shown in any zone, a moment within a day of datetime's limits would overflow.
+_LOWEST = datetime.datetime.min.replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)
+_HIGHEST = datetime.datetime.max.replace(tzinfo=datetime.UTC) - datetime.timedelta(days=1)
+_DIGITS = re.compile(r"\d+")
+_SIGNED_DIGITS = re.compile(r"-?\d+")
 
 
 # Translated when a reason is written, not for every row.
@@ -210,34 +220,61 @@ _END_LABEL = gettext_lazy("end date")
 _SECOND = pgettext_lazy("part of a time of day", "second")
 
 
+_MOMENT_PARTS = ("year", "month", "day", "hour", "minute", "second", "display_date")
+
+
 def moment_from_timelinejs(parts: dict[str, Any], *, label: str) -> tuple[datetime.datetime, str]:
     """The stored instant and precision of a TimelineJS date (year, month, day, hour, minute, second,
-    display_date), or _Refused saying what is wrong, `label` ("date", "end date") leading the reason."""
-    parts = {key: (value if key == "display_date" else _cleaned(value)) for key, value in parts.items()}
+    display_date), or _Refused saying what is wrong, `label` ("date", "end date") leading the reason.
+    Only those keys count, and a large file repeats the same dates: the answers are cached."""
+    values = tuple(parts.get(key) for key in _MOMENT_PARTS)
+    zone = timezone.get_default_timezone()
+    try:
+        found = _good_moment(values, zone)
+    except TypeError:  # a part that is a JSON list or object is unhashable: no cache for it
+        found = None
+    return found or _moment(values, label, zone)  # _moment again, to refuse in the words of `label`
+
+
+def _moment(values: tuple, label: str, zone: datetime.tzinfo) -> tuple[datetime.datetime, str]:
+    parts = {
+        key: (value if key == "display_date" else _cleaned(value))
+        for key, value in zip(_MOMENT_PARTS, values, strict=True)
+        if value is not None
+    }
     year = parts.get("year")
-    if isinstance(year, int | str) and re.fullmatch(r"-?\d+", str(year)) and int(year) < 1:
+    if isinstance(year, int | str) and _SIGNED_DIGITS.fullmatch(str(year)) and int(year) < 1:
         raise _Refused(
             _("%(label)s: year %(year)s is before year 1; the tracker's dates run from 1 AD to 9999")
             % {"label": label, "year": int(year)}
         )
     second = _number(parts.get("second"), 0, 59, _SECOND, label)
     try:
-        moment, precision = date_from_timelinejs(parts, timezone.get_default_timezone())
+        moment, precision = date_from_timelinejs(parts, zone)
     except ValueError as exc:
         raise _Refused(_("%(label)s: %(reason)s") % {"label": label, "reason": exc}) from None
     except OverflowError:
         moment = None
-    if moment is None or not _limits_margin_ok(moment):
+    if moment is None or not _LOWEST <= moment <= _HIGHEST:
         raise _Refused(_("%(label)s: too close to the limits of the calendar (years 1 to 9999)") % {"label": label})
     if second and precision == dates.EXACT:
         moment += datetime.timedelta(seconds=second)
     return moment, precision
 
 
+@functools.lru_cache(maxsize=65_536)
+def _good_moment(values: tuple, zone: datetime.tzinfo) -> tuple[datetime.datetime, str] | None:
+    """_moment's answer, None for a refusal (whose reason depends on the label and the language)."""
+    try:
+        return _moment(values, _START_LABEL, zone)
+    except _Refused:
+        return None
+
+
 def _number(value: Any, low: int, high: int, what: str, label: str) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not re.fullmatch(r"\d+", str(value)) or not low <= int(value) <= high:
+    if isinstance(value, bool) or not _DIGITS.fullmatch(str(value)) or not low <= int(value) <= high:
         raise _Refused(
             _("%(label)s: %(what)s must be a whole number from %(low)s to %(high)s, not %(value)r")
             % {"label": label, "what": what, "low": low, "high": high, "value": value}
@@ -272,11 +309,33 @@ def parse_time(value: str) -> dict[str, int]:
     return {"hour": hour, "minute": minute, "second": second}
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed_time(value: str) -> tuple[tuple[str, int], ...]:
+    # A file has at most 1,440 times of day to the minute; refusals are not cached.
+    return tuple(parse_time(value).items())
+
+
 # --- Text and media --------------------------------------------------------------------------------
 
 _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
 _BLOCK_TAGS = {"p", "ul", "ol", "li", "blockquote", "pre"}
 _VOID_TAGS = {"br"}
+_BLANK_LOOKING_LINE = re.compile(r"(?<=\n) +\n")
+
+# text.sanitise_html's options in one nh3.Cleaner, built once: nh3.clean builds its sanitiser anew on
+# every call, which is two thirds of the work on a row's text (tests check that the two agree).
+_SANITISER = nh3.Cleaner(
+    tags=_text.ALLOWED_TAGS,
+    attributes=_text.ALLOWED_ATTRIBUTES,
+    attribute_filter=_text._allowed_url,
+    url_schemes=_text.URL_SCHEMES,
+    link_rel=_text.LINK_REL,
+)
+
+
+def _sanitised(html_text: str) -> str:
+    """What text.sanitise_html makes of `html_text` (as a plain str), with the sanitiser built once."""
+    return _SANITISER.clean(html_text)
 
 
 def summary_from_html(text: str) -> str:
@@ -284,7 +343,7 @@ def summary_from_html(text: str) -> str:
     one block a line. Markdown passes block-level HTML through as it is, so rendering this summary
     (what `Event.save` does) gives back this same HTML: the import stores it as `summary_html`
     without running Markdown (milliseconds a row), and an editor's later save changes nothing."""
-    clean = str(sanitise_html(text)) if text.strip() else ""
+    clean = _sanitised(text) if text.strip() else ""
     blocks: list[str] = []
     inline: list[str] = []
 
@@ -297,22 +356,23 @@ def summary_from_html(text: str) -> str:
     depth, done, node_start, node_is_block = 0, 0, 0, False
     # nh3's output is well-formed, escapes "<" and ">" in text and attributes: tags can be counted.
     for match in _TAG.finditer(clean):
-        closing, name = match[1] == "/", match[2].lower()
+        name = match[2].lower()
         if name in _VOID_TAGS:
             continue
+        closing = match[1] == "/"
         if depth == 0:
-            inline.append(clean[done : match.start()])
-            done = match.start()
+            start = match.start()
+            inline.append(clean[done:start])
+            done = start
             if closing:  # a stray end tag: keep it with the text, the sanitiser made it harmless
                 continue
-            node_start, node_is_block = match.start(), name in _BLOCK_TAGS
+            node_start, node_is_block = start, name in _BLOCK_TAGS
             if node_is_block:
                 flush()
         depth += -1 if closing else 1
         if depth == 0:
-            node = clean[node_start : match.end()]
-            (blocks.append if node_is_block else inline.append)(node)
             done = match.end()
+            (blocks if node_is_block else inline).append(clean[node_start:done])
     inline.append(clean[done:])
     flush()
     return _markdown_whitespace("\n".join(blocks))
@@ -321,15 +381,26 @@ def summary_from_html(text: str) -> str:
 def _markdown_whitespace(text: str) -> str:
     """The whitespace Markdown would normalise before anything else (its NormalizeWhitespace:
     line endings, tabs to 4-column stops, blank-looking lines emptied), normalised here already."""
-    text = text.replace("\x02", "").replace("\x03", "").replace("\r\n", "\n").replace("\r", "\n").expandtabs(4)
-    return re.sub(r"(?<=\n) +\n", "\n", text)
+    if "\x02" in text or "\x03" in text:
+        text = text.replace("\x02", "").replace("\x03", "")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\t" in text:
+        text = text.expandtabs(4)
+    return _BLANK_LOOKING_LINE.sub("\n", text) if " \n" in text else text
 
 
 def plain_from_html(text: str) -> str:
     """A headline or a credit as plain text: tags dropped, entities decoded, spaces collapsed."""
     if "<" in text or "&" in text:
-        text = html.unescape(strip_tags(str(sanitise_html(text))))
+        return _plain_from_markup(text)
     return " ".join(text.split())
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_from_markup(text: str) -> str:
+    # Cached: a file repeats its credits (an agency's link on every other row), and strip_tags is slow.
+    return " ".join(html.unescape(strip_tags(_sanitised(text))).split())
 
 
 def _cut(text: str, length: int) -> str:
@@ -524,16 +595,37 @@ def _external_id(unique_id: str, slide: _Slide, title: str) -> str:
     if unique_id:
         return "uid:" + hashlib.sha256(unique_id.encode()).hexdigest()[:40]
     # Normalised parts ("07" and 7 agree), so the CSV and the JSON of one timeline give the same id.
-    key = [
-        str(_cleaned((date or {}).get(k)) or "").lstrip("0") for date in (slide.start, slide.end) for k in _DATE_KEYS
-    ]
-    return "row:" + hashlib.sha256("|".join([*key, title]).encode()).hexdigest()[:40]
+    key = [*_date_key(slide.start), *_date_key(slide.end), title]
+    return "row:" + hashlib.sha256("|".join(key).encode()).hexdigest()[:40]
+
+
+_NO_DATE_KEY = ("",) * len(_DATE_KEYS)
+
+
+def _date_key(date: dict[str, Any] | None) -> tuple[str, ...]:
+    if not date:
+        return _NO_DATE_KEY
+    get = date.get
+    return tuple(_id_part(get(k)) for k in _DATE_KEYS)
+
+
+def _id_part(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    return str(_cleaned(value) or "").lstrip("0")
+
+
+# A CSV record checked on its own: (line, "event", ImportedEvent), (line, "error", reason),
+# (line, "title", (headline, text)) or (line, "era", None). What depends on the records before it
+# (a second title, the same event twice, the count) is the reader's, which takes them in order.
+_Outcome = tuple[int, str, Any]
 
 
 class _Reader:
-    def __init__(self, timeline: Timeline, progress: Progress | None) -> None:
+    def __init__(self, timeline: Timeline, progress: Progress | None, workers: int = 1) -> None:
         self.timeline = timeline
         self.progress = progress
+        self.workers = workers
         self.seen: dict[str, int] = {}  # external id -> the line that first gave it
         self.expected = 0  # records the file seems to hold (its rows or its events), for the progress
 
@@ -549,14 +641,18 @@ class _Reader:
         except _Refused as refused:
             self.timeline.errors.append(RowError(slide.line, refused.reason))
             return
+        self.keep(slide.line, event)
+
+    def keep(self, line: int, event: ImportedEvent) -> None:
+        """The event, unless an earlier record gave the same one."""
         if event.external_id in self.seen:
-            line = self.seen[event.external_id]
+            first = self.seen[event.external_id]
             why = _("the same unique_id") if event.unique_id else _("the same date and Headline")
             self.timeline.errors.append(
-                RowError(slide.line, _("the same event as line %(line)s (%(why)s)") % {"line": line, "why": why})
+                RowError(line, _("the same event as line %(line)s (%(why)s)") % {"line": first, "why": why})
             )
             return
-        self.seen[event.external_id] = slide.line
+        self.seen[event.external_id] = line
         self.timeline.events.append(event)
 
     def title(self, line: int, headline: str, text: str) -> None:
@@ -587,68 +683,51 @@ class _Reader:
         rows = _records(reader)
         header = next(rows, (1, []))[1]
         columns = _columns(header)
-        self.expected = _count_records(text, delimiter) - 1
-        for line, cells in rows:
-            if not any(cell.strip() for cell in cells):
-                continue
-            self.record()
-            extra = [cell for cell in cells[len(columns) :] if cell.strip()]
-            if extra:
-                reason = _("%(cells)s cells where the header has %(columns)s: a comma in a field that is not quoted?")
-                self.timeline.errors.append(RowError(line, reason % {"cells": len(cells), "columns": len(columns)}))
-                continue
-            row = {name: cell.strip() for name, cell in zip(columns, cells, strict=False) if name}
-            self.csv_row(line, row)
-
-    def csv_row(self, line: int, row: dict[str, str]) -> None:
-        get = row.get
-        kind = get("Type", "").lower()
-        if kind == "title":
-            self.title(line, get("Headline", ""), get("Text", ""))
+        if self.workers == 1:
+            self.expected = _count_records(text, delimiter) - 1
+            for line, cells in rows:
+                self.take(_csv_record(line, cells, columns))
             return
-        if kind == "era":
-            self.timeline.eras += 1
-            return
-        if not get("Year"):
-            self.timeline.errors.append(
-                RowError(line, _("no Year: an event needs at least its year (a title row has Type “title”)"))
-            )
-            return
+        # The records are split off first (csv is quick), then checked by a pool of processes; a
+        # break in the file refuses it after the records before it, as above.
+        records: list[tuple[int, list[str]]] = []
+        broken = None
         try:
-            start = self.csv_date(row, "")
-            end = self.csv_date(row, "End ") if any(get(f"End {p}") for p in ("Year", "Month", "Day", "Time")) else None
+            records.extend(rows)
         except _Refused as refused:
-            self.timeline.errors.append(RowError(line, refused.reason))
-            return
-        self.add(
-            _Slide(
-                line=line,
-                start=start,
-                end=end,
-                headline=get("Headline", ""),
-                text=get("Text", ""),
-                media_url=get("Media", ""),
-                media_credit=get("Media Credit", ""),
-                media_caption=get("Media Caption", ""),
-                media_thumbnail=get("Media Thumbnail", ""),
-                group=get("Group", ""),
-            )
-        )
+            broken = refused
+        self.expected = len(records) if broken is None else _count_records(text, delimiter) - 1
+        self.read_in_parallel(records, columns)
+        if broken is not None:
+            raise broken
 
-    @staticmethod
-    def csv_date(row: dict[str, str], prefix: str) -> dict[str, Any]:
-        if not row.get(f"{prefix}Year"):
-            raise _Refused(_("%(prefix)sMonth, Day or Time without an %(prefix)sYear") % {"prefix": prefix})
-        parts: dict[str, Any] = {
-            "year": row.get(f"{prefix}Year"),
-            "month": row.get(f"{prefix}Month", ""),
-            "day": row.get(f"{prefix}Day", ""),
-        }
-        if row.get(f"{prefix}Time"):
-            parts |= parse_time(row[f"{prefix}Time"])
-        if not prefix:
-            parts["display_date"] = row.get("Display Date", "")
-        return parts
+    def read_in_parallel(self, records: list[tuple[int, list[str]]], columns: list[str | None]) -> None:
+        if len(records) < PARALLEL_RECORDS or "fork" not in multiprocessing.get_all_start_methods():
+            for line, cells in records:
+                self.take(_csv_record(line, cells, columns))
+            return
+        chunks = [(columns, records[at : at + CHUNK_RECORDS]) for at in range(0, len(records), CHUNK_RECORDS)]
+        # Forked, the workers have Django set up, the settings and the active language as they are here.
+        with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            for outcomes in pool.imap(_csv_chunk, chunks):
+                for outcome in outcomes:
+                    self.take(outcome)
+
+    def take(self, outcome: _Outcome | None) -> None:
+        """A record's outcome, in the file's order: counted, then kept as an event, an error, the title
+        or an era."""
+        if outcome is None:
+            return
+        self.record()
+        line, what, value = outcome
+        if what == "event":
+            self.keep(line, value)
+        elif what == "error":
+            self.timeline.errors.append(RowError(line, value))
+        elif what == "title":
+            self.title(line, *value)
+        else:
+            self.timeline.eras += 1
 
     # --- JSON --------------------------------------------------------------------------------------
 
@@ -690,6 +769,67 @@ class _Reader:
                 self.add(_json_slide(line, slide))
             except _Refused as refused:
                 self.timeline.errors.append(RowError(line, refused.reason))
+
+
+def _csv_record(line: int, cells: list[str], columns: list[str | None]) -> _Outcome | None:
+    """What a CSV record is (None for a blank line). Needs no state, so worker processes can do it."""
+    if not "".join(cells).strip():
+        return None
+    width = len(columns)
+    if len(cells) > width and "".join(cells[width:]).strip():
+        reason = _("%(cells)s cells where the header has %(columns)s: a comma in a field that is not quoted?")
+        return line, "error", reason % {"cells": len(cells), "columns": width}
+    row = {name: cell.strip() for name, cell in zip(columns, cells, strict=False) if name}
+    get = row.get
+    kind = get("Type", "").lower()
+    if kind == "title":
+        return line, "title", (get("Headline", ""), get("Text", ""))
+    if kind == "era":
+        return line, "era", None
+    if not get("Year"):
+        return line, "error", _("no Year: an event needs at least its year (a title row has Type “title”)")
+    try:
+        start = _csv_date(row, "")
+        end = _csv_date(row, "End ") if any(get(name) for name in _END_COLUMNS) else None
+        slide = _Slide(
+            line=line,
+            start=start,
+            end=end,
+            headline=get("Headline", ""),
+            text=get("Text", ""),
+            media_url=get("Media", ""),
+            media_credit=get("Media Credit", ""),
+            media_caption=get("Media Caption", ""),
+            media_thumbnail=get("Media Thumbnail", ""),
+            group=get("Group", ""),
+        )
+        return line, "event", _event(slide)
+    except _Refused as refused:
+        return line, "error", refused.reason
+
+
+def _csv_chunk(chunk: tuple[list[str | None], list[tuple[int, list[str]]]]) -> list[_Outcome | None]:
+    """A worker's share: the outcomes of consecutive records, in order."""
+    columns, records = chunk
+    return [_csv_record(line, cells, columns) for line, cells in records]
+
+
+def _csv_date(row: dict[str, str], prefix: str) -> dict[str, Any]:
+    year, month, day, time_of_day = _DATE_COLUMNS[prefix]
+    if not row.get(year):
+        raise _Refused(_("%(prefix)sMonth, Day or Time without an %(prefix)sYear") % {"prefix": prefix})
+    parts: dict[str, Any] = {"year": row[year], "month": row.get(month, ""), "day": row.get(day, "")}
+    if row.get(time_of_day):
+        parts.update(_parsed_time(row[time_of_day]))
+    if not prefix:
+        parts["display_date"] = row.get("Display Date", "")
+    return parts
+
+
+_DATE_COLUMNS = {
+    prefix: tuple(f"{prefix}{part}" for part in ("Year", "Month", "Day", "Time")) for prefix in ("", "End ")
+}
+_END_COLUMNS = _DATE_COLUMNS["End "]
 
 
 def _delimiter(text: str) -> str:

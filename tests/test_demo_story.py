@@ -204,7 +204,7 @@ def test_a_second_run_changes_no_table(story):
 
 def test_a_second_run_keeps_the_overdue_flag_the_job_set(story):
     flagged = services.flag_overdue_expectations()
-    assert [e.slug for e in flagged] == ["normandy-format-leaders-summit"]
+    assert [Expectation.objects.get(pk=pk).slug for pk in flagged] == ["normandy-format-leaders-summit"]
     before = row_counts()
     load()
     assert row_counts() == before

@@ -20,14 +20,15 @@ thus adds neither events nor media.
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -42,8 +43,9 @@ BATCH_SIZE = 2000
 # An import of at least this many events analyses the tables it wrote (autovacuum would, later).
 ANALYZE_AFTER = 10_000
 WRITTEN = gettext_lazy("events imported")
-# How many slugs one query looks up (a bounded IN list or OR of prefixes).
+# How many values one query looks up: a bounded IN list, or on PostgreSQL an array (= ANY).
 LOOKUP_CHUNK = 500
+ARRAY_CHUNK = 20_000
 _SLUG_MAX = Event._meta.get_field("slug").max_length
 _STORY_SLUG_MAX = Story._meta.get_field("slug").max_length
 
@@ -88,27 +90,37 @@ def check_story_slug(slug: str) -> None:
         })  # fmt: skip
 
 
+def _existing(rows: QuerySet, field: str, values: Collection[str]) -> set[str]:
+    """Which of `values` the `rows` have in `field`: on PostgreSQL one query per ARRAY_CHUNK values
+    (`= ANY` of an array, one parameter), elsewhere one per LOOKUP_CHUNK (an IN list)."""
+    values = list(values)
+    found: set[str] = set()
+    if connection.vendor != "postgresql":
+        for chunk in _chunks(values, LOOKUP_CHUNK):
+            found.update(rows.filter(**{f"{field}__in": chunk}).order_by().values_list(field, flat=True))
+        return found
+    quote, meta = connection.ops.quote_name, rows.model._meta
+    column = f"{quote(meta.db_table)}.{quote(meta.get_field(field).column)}"
+    for chunk in _chunks(values, ARRAY_CHUNK):
+        matching = RawSQL(f"{column} = ANY(%s)", (chunk,), output_field=BooleanField())  # noqa: S611 - quoted model names
+        found.update(rows.filter(matching).order_by().values_list(field, flat=True))
+    return found
+
+
 def plan_import(*, timeline: Timeline, story_slug: str, lock: bool = False) -> ImportPlan:
     """What importing `timeline` into the story `story_slug` would create, and what it already has.
-    Reads only: one query for the story and one per LOOKUP_CHUNK events."""
+    Reads only: one query for the story, and for an existing story those of `_existing`."""
     check_story_slug(story_slug)
     stories = Story.objects.select_for_update() if lock else Story.objects
     story = stories.filter(slug=story_slug).first()
     title = (timeline.title.title if timeline.title else "") or _title_from_slug(story_slug)
     if story is None:
         return ImportPlan(None, story_slug, title, list(timeline.events), [])
-    known: set[str] = set()
-    slugs: set[str] = set()
-    for chunk in _chunks(timeline.events, LOOKUP_CHUNK):
-        ids = [event.external_id for event in chunk]
-        # The exclude repeats the unique index's condition, so PostgreSQL can use that partial index.
-        found = Event.objects.filter(story=story, external_id__in=ids).exclude(external_id="")
-        known.update(found.order_by().values_list("external_id", flat=True))
-        unique_ids = [event.unique_id for event in chunk if event.unique_id]
-        if unique_ids:
-            slugs.update(
-                Event.objects.filter(story=story, slug__in=unique_ids).order_by().values_list("slug", flat=True)
-            )
+    # The exclude repeats the unique index's condition, so PostgreSQL can use that partial index.
+    imported = Event.objects.filter(story=story).exclude(external_id="")
+    known = _existing(imported, "external_id", [event.external_id for event in timeline.events])
+    unique_ids = {event.unique_id for event in timeline.events if event.unique_id}
+    slugs = _existing(Event.objects.filter(story=story), "slug", unique_ids) if unique_ids else set()
     to_create, unchanged = [], []
     for event in timeline.events:
         there = event.external_id in known or (event.unique_id and event.unique_id in slugs)
@@ -121,28 +133,45 @@ def _base_slug(title: str) -> str:
 
 
 def _allocate_slugs(events: list[ImportedEvent]) -> list[str]:
-    """A new slug for each event, "title", then "title-2"...: the taken ones found with one query per
-    LOOKUP_CHUNK titles, then, only for titles taken or repeated, one per chunk for their numbered
-    forms (prefix lookups on "title-", which the slug's pattern index answers)."""
+    """A new slug for each event, in order, the first free of "title", "title-2", "title-3"...
+
+    Which are taken is asked in bulk and for exact slugs only (the unique index answers): every
+    title first, then, in rounds, the numbered forms the walk through the events reached without
+    knowing them, a title's next `count` forms at a time (twice as many each round for a title
+    that needs more). A file of new titles takes one round; titles already taken once, two."""
     bases = [_base_slug(event.title) for event in events]
     counts = Counter(bases)
-    taken: set[str] = set()
-    for chunk in _chunks(list(counts), LOOKUP_CHUNK):
-        taken.update(Event.objects.filter(slug__in=chunk).order_by().values_list("slug", flat=True))
-    numbered = [base for base, count in counts.items() if base in taken or count > 1]
-    for chunk in _chunks(numbered, LOOKUP_CHUNK):
-        prefixes = Q()
-        for base in chunk:
-            prefixes |= Q(slug__startswith=f"{base}-")
-        taken.update(Event.objects.filter(prefixes).order_by().values_list("slug", flat=True))
-    slugs = []
+    checked = set(counts)
+    taken = _existing(Event.objects.all(), "slug", checked)
+    span = dict(counts)  # how many numbered forms of a title the next round asks about
+    while True:
+        slugs, unknown = _walk(bases, taken, checked)
+        if not unknown:
+            return slugs
+        asked = []
+        for base, n in unknown.items():
+            asked += [f"{base}-{m}" for m in range(n, n + span[base])]
+            span[base] *= 2
+        checked.update(asked)
+        taken |= _existing(Event.objects.all(), "slug", asked)
+
+
+def _walk(bases: list[str], taken: set[str], checked: set[str]) -> tuple[list[str], dict[str, int]]:
+    """Each base's first slug neither `taken` nor given to an earlier one, and, for the bases whose
+    walk reached a slug not yet `checked`, the number of the first such form (the slugs are then
+    not final: the walk goes on as if that form were free, to find what else it does not know)."""
+    given: set[str] = set()
+    slugs: list[str] = []
+    unknown: dict[str, int] = {}
     for base in bases:
         slug, n = base, 2
-        while slug in taken:
+        while slug in taken or slug in given:
             slug, n = f"{base}-{n}", n + 1
-        taken.add(slug)
+        if slug not in checked:
+            unknown.setdefault(base, n - 1)
+        given.add(slug)
         slugs.append(slug)
-    return slugs
+    return slugs, unknown
 
 
 _EVENT_COLUMNS = (
