@@ -48,8 +48,8 @@ def _django() -> None:
 
 def _story_id(cursor) -> int:
     cursor.execute(
-        """INSERT INTO events_story (title, slug, summary, summary_html, status, created_at, updated_at)
-           VALUES ('Jobs benchmark', %s, '', '', 'developing', now(), now())
+        """INSERT INTO events_story (title, slug, summary, summary_html, status, language, created_at, updated_at)
+           VALUES ('Jobs benchmark', %s, '', '', 'developing', 'en-gb', now(), now())
            ON CONFLICT (slug) DO UPDATE SET updated_at = now() RETURNING id""",
         [SLUG],
     )
