@@ -19,6 +19,15 @@ pytestmark = pytest.mark.django_db
 YESTERDAY = timezone.localdate() - datetime.timedelta(days=1)
 
 
+def _side_by_side(*bodies) -> None:
+    """Run each body in its own thread (each with its own database connection) and wait for all."""
+    threads = [threading.Thread(target=body) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def test_publishing_a_draft_stamps_it_and_moves_the_story_forward():
     draft = EventFactory(publication=Event.Publication.DRAFT, published_at=None)
     published = services.publish_event(event=draft)
@@ -183,11 +192,7 @@ def test_two_concurrent_flagging_runs_flag_each_expectation_once():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _side_by_side(first, second)
 
     assert sorted(results["first"]) == sorted(e.pk for e in late)
     assert results["second"] == []
@@ -271,11 +276,7 @@ def test_an_announcement_skips_the_rows_a_concurrent_one_is_telling():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _side_by_side(first, second)
 
     assert results == {"first": 4, "second": 0}
     assert services.announce_overdue(send=lambda announcement: None) == 0
