@@ -21,7 +21,7 @@ class Figure:
     def shown_value(self) -> str:
         if not self.unit:  # not measured: the row says why
             return ""
-        if self.unit in ("queries", "elements"):
+        if self.unit in ("queries", "elements", "sessions"):
             return f"{self.value:,.0f} {self.unit}"
         precision = 0 if abs(self.value) >= 100 else 1 if abs(self.value) >= 10 else 2
         return f"{self.value:,.{precision}f} {self.unit}"

@@ -58,9 +58,19 @@ RETRYING = {
 
 
 @shared_task(**RETRYING)
-def send_digests() -> dict[str, int]:
-    """Send the daily and weekly digests that are due; beat runs it every DIGEST_CHECK_SECONDS."""
-    report = digest_services.send_due(kind=digest_services.DIGEST).as_dict()
+def send_digests(share: list[int] | None = None) -> dict[str, int]:
+    """Send the daily and weekly digests that are due; beat runs it every DIGEST_CHECK_SECONDS.
+
+    With DIGEST_PARALLEL = n > 1, the run beat starts queues n runs instead, each sending the
+    digests of one share of the subscribers (share = [k, n]), for n worker processes side by side.
+    Each share retries on its own; a share run twice meanwhile is harmless, as every run is."""
+    parallel = settings.DIGEST_PARALLEL
+    if share is None and parallel > 1:
+        for index in range(parallel):
+            send_digests.delay(share=[index, parallel])
+        logger.info("send_digests: queued %d shares", parallel)
+        return {"shares": parallel}
+    report = digest_services.send_due(kind=digest_services.DIGEST, share=tuple(share) if share else None).as_dict()
     logger.info("send_digests: sent %(sent)d, empty %(empty)d, skipped %(skipped)d", report)
     return report
 

@@ -129,6 +129,43 @@ def test_running_it_again_sends_nothing_more():
     assert len(mail.outbox) == 1
 
 
+def test_shares_of_a_run_split_the_subscribers_without_meeting():
+    story = EventFactory().story
+    subscribers = [daily(stories=[story]) for _ in range(7)]
+    later = a_day_later()
+    first = pipeline.send_due(kind=pipeline.DIGEST, now=later, share=(0, 3)).as_dict()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in subscribers if s.pk % 3 == 0)
+    second = pipeline.send_due(kind=pipeline.DIGEST, now=later, share=(1, 3)).as_dict()
+    third = pipeline.send_due(kind=pipeline.DIGEST, now=later, share=(2, 3)).as_dict()
+    assert first["sent"] + second["sent"] + third["sent"] == 7
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(s.email for s in subscribers)
+    assert run(now=later) == {"sent": 0, "empty": 0, "skipped": 0}
+
+
+def test_the_digest_task_queues_one_run_per_share(settings, monkeypatch):
+    from events import tasks
+
+    settings.DIGEST_PARALLEL = 3
+    queued = []
+    monkeypatch.setattr(tasks.send_digests, "delay", lambda **kwargs: queued.append(kwargs))
+    assert tasks.send_digests.run() == {"shares": 3}
+    assert queued == [{"share": [0, 3]}, {"share": [1, 3]}, {"share": [2, 3]}]
+    runs = []
+    monkeypatch.setattr(pipeline, "send_due", lambda **kwargs: runs.append(kwargs) or pipeline.RunReport(sent=2))
+    assert tasks.send_digests.run(share=[1, 3]) == {"sent": 2, "empty": 0, "skipped": 0}
+    assert runs == [{"kind": pipeline.DIGEST, "share": (1, 3)}]
+
+
+def test_a_run_leaves_the_session_waiting_for_the_disk_again():
+    from django.db import connection
+
+    daily(stories=[EventFactory().story])
+    run()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
 def test_a_subscriber_whose_period_has_not_ended_gets_nothing_yet():
     event = EventFactory()
     daily(stories=[event.story], last_digest_at=timezone.now() - datetime.timedelta(hours=1))

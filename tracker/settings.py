@@ -449,6 +449,8 @@ PAGE_CACHE_STAMP_SECONDS = env.float("PAGE_CACHE_STAMP_SECONDS", default=1.0)
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # Immediate alerts: a burst of publications within this window goes out as one email.
 ALERT_BATCH_SECONDS = env.int("ALERT_BATCH_SECONDS", default=60)
+# How many share runs a digest run is split into, for as many worker processes (events.tasks.send_digests).
+DIGEST_PARALLEL = env.int("DIGEST_PARALLEL", default=1)
 # Sign-ups to subscriptions allowed per client address and, separately, per email address, in
 # django-ratelimit's notation ("5/h": five an hour; "10/15m"); more answer 429 and send nothing.
 SUBSCRIBE_RATE = env.str("SUBSCRIBE_RATE", default="5/h")
