@@ -6,6 +6,8 @@ Templates live in templates/emails/<name>.txt and <name>.html; the HTML uses inl
 no external images, so common mail clients show it as meant.
 """
 
+import email.message
+import email.policy
 from collections.abc import Hashable
 
 from django.conf import settings
@@ -68,7 +70,7 @@ def subscriber_email(
         context = {"site_url": settings.SITE_URL, "subscriber": subscriber, **links, **context}
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[subscriber.email])
+    message = SubscriberMessage(subject=subject, body=text, to=[subscriber.email])
     message.attach_alternative(html, "text/html")
     if list_unsubscribe:
         message.extra_headers["List-Unsubscribe"] = f"<{links['unsubscribe_url']}>"
@@ -77,6 +79,39 @@ def subscriber_email(
         domain = settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0].split(":")[0] or "localhost"
         message.extra_headers["Message-ID"] = f"<{message_id}@{domain}>"
     return message
+
+
+class _OnOneLine(str):
+    """A header written as it is, on one line: Python's email package folds a long header that has
+    no space to fold at into RFC 2047 encoded words, and mail clients then find no URL in a
+    List-Unsubscribe (Gmail and Outlook show no unsubscribe button). A line may hold 998 characters
+    (RFC 5322); a URL of ours holds about 130. The email package writes any header object with a
+    `name` and a `fold` as the object says."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> "_OnOneLine":
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+class SubscriberMessage(EmailMultiAlternatives):
+    """A subscriber's message, its List-Unsubscribe written on one line (see _OnOneLine)."""
+
+    UNFOLDED = ("List-Unsubscribe",)
+
+    def message(self, *, policy: email.policy.Policy = email.policy.default) -> email.message.EmailMessage:
+        msg = super().message(policy=policy)
+        for name in self.UNFOLDED:
+            value = msg.get(name)
+            if value is not None:
+                del msg[name]
+                msg[name] = _OnOneLine(name, str(value))
+        return msg
 
 
 class SharedBodies:

@@ -29,6 +29,8 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], Message]] = []
         self.sessions: set[int] = set()
+        # Each message as it came over the wire.
+        self.raw: list[bytes] = []
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -40,6 +42,7 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.sessions.add(id(session))
+            self.raw.append(envelope.content)
             self.received.append(
                 (
                     envelope.mail_from,
@@ -111,6 +114,9 @@ def test_a_digest_arrives_with_both_parts_its_headers_and_links_to_the_site(smtp
         r"<(https://tracker\.example\.org/subscribe/unsubscribe/[^>]+/)>", message["List-Unsubscribe"]
     )
     assert unsubscribe
+    # As it was sent: on one line, not folded into encoded words, or mail clients find no URL in it.
+    [raw] = smtp.raw
+    assert f"\r\nList-Unsubscribe: <{unsubscribe[1]}>\r\n".encode() in raw
     body = parts(message)
     link = f"https://tracker.example.org/events/{event.slug}/"
     assert "Macron meets Putin in Moscow" in body["text/plain"] and link in body["text/plain"]
