@@ -54,7 +54,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -322,28 +321,13 @@ _BLOCK_TAGS = {"p", "ul", "ol", "li", "blockquote", "pre"}
 _VOID_TAGS = {"br"}
 _BLANK_LOOKING_LINE = re.compile(r"(?<=\n) +\n")
 
-# text.sanitise_html's options in one nh3.Cleaner, built once: nh3.clean builds its sanitiser anew on
-# every call, which is two thirds of the work on a row's text (tests check that the two agree).
-_SANITISER = nh3.Cleaner(
-    tags=_text.ALLOWED_TAGS,
-    attributes=_text.ALLOWED_ATTRIBUTES,
-    attribute_filter=_text._allowed_url,
-    url_schemes=_text.URL_SCHEMES,
-    link_rel=_text.LINK_REL,
-)
-
-
-def _sanitised(html_text: str) -> str:
-    """What text.sanitise_html makes of `html_text` (as a plain str), with the sanitiser built once."""
-    return _SANITISER.clean(html_text)
-
 
 def summary_from_html(text: str) -> str:
     """Imported HTML as a summary: sanitised, each top-level run of text and inline tags in a <p>,
     one block a line. Markdown passes block-level HTML through as it is, so rendering this summary
     (what `Event.save` does) gives back this same HTML: the import stores it as `summary_html`
     without running Markdown (milliseconds a row), and an editor's later save changes nothing."""
-    clean = _sanitised(text) if text.strip() else ""
+    clean = _text.sanitise_html(text) if text.strip() else ""
     blocks: list[str] = []
     inline: list[str] = []
 
@@ -400,7 +384,7 @@ def plain_from_html(text: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _plain_from_markup(text: str) -> str:
     # Cached: a file repeats its credits (an agency's link on every other row), and strip_tags is slow.
-    return " ".join(html.unescape(strip_tags(_sanitised(text))).split())
+    return " ".join(html.unescape(strip_tags(_text.sanitise_html(text))).split())
 
 
 def _cut(text: str, length: int) -> str:
