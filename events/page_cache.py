@@ -146,11 +146,16 @@ def _new_stamp() -> tuple[float, str]:
 
 
 recent_stamps = Recent(4096)
+# Stamps whose bump the cache did not take (Redis away, tracker.cache): bumped again as soon as it
+# answers, or the pages stored before the outage would be served as current after it. Kept by the
+# process that made the change; one that ends meanwhile leaves those pages to expire (PAGE_SECONDS).
+_unsaved_bumps: set[str] = set()
 
 
 def read_stamps(keys: list[str]) -> dict[str, tuple[float, str]]:
     """The stamps' values, in one round trip or none (those read in the last PAGE_CACHE_STAMP_SECONDS).
     One lost from the cache (evicted, or never set) starts anew, which only means rendering afresh."""
+    _bump_unsaved()
     now = time.monotonic()
     trust = settings.PAGE_CACHE_STAMP_SECONDS
     found = {}
@@ -170,10 +175,17 @@ def read_stamps(keys: list[str]) -> dict[str, tuple[float, str]]:
 
 def _bump(keys: list[str]) -> None:
     stamps = {key: _new_stamp() for key in keys}
-    cache.set_many(stamps, timeout=None)
+    _unsaved_bumps.update(cache.set_many(stamps, timeout=None) or ())
     now = time.monotonic()
     for key, stamp in stamps.items():
         recent_stamps.put(key, (stamp, now))
+
+
+def _bump_unsaved() -> None:
+    if _unsaved_bumps and getattr(cache, "reachable", True):
+        keys = list(_unsaved_bumps)
+        _unsaved_bumps.difference_update(keys)
+        _bump(keys)
 
 
 def _bump_now_and_on_commit(keys: list[str]) -> None:

@@ -197,4 +197,4 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path):
     assert chosen["database_name"] == "tracker_elsewhere"
     assert chosen["broker_url"] == "redis://127.0.0.1:6379/3"
     assert chosen["result_backend"] == "redis://127.0.0.1:6379/3"
-    assert chosen["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
+    assert chosen["cache_backend"] == "tracker.cache.ResilientRedisCache"

@@ -31,6 +31,9 @@ def test_work_queued_in_a_redis_that_restarts_empty_is_done_once_by_the_same_pro
 
     newsroom.redis.stop()
     assert site.get("/healthz")[0] == 503
+    # Readers are served all the same, pages rendered afresh without the cache (tracker.cache).
+    status, body = site.get(f"/stories/{newsroom.story}/")
+    assert status == 200 and "data-event-id" in body
     newsroom.redis.start()
     newsroom.mailbox.release.set()
 
