@@ -41,6 +41,7 @@ from .models import (
     Story,
     Subscriber,
     Topic,
+    UnannouncedOverdue,
 )
 from .services.media import refresh_lead_image
 
@@ -600,6 +601,22 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
     date_hierarchy = "period_end"
     search_fields = ["subscriber__email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UnannouncedOverdue)
+class UnannouncedOverdueAdmin(admin.ModelAdmin):
+    """The overdue job's queue of what the editors have not been told of yet: to look at, not to
+    edit (the job fills and empties it)."""
+
+    list_display = ["expectation"]
+    list_select_related = ["expectation"]
+    search_fields = ["expectation__title"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

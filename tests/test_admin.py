@@ -13,15 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.forms import EventAdminForm
-from events.models import DigestDelivery, Event, Expectation, MediaItem, Participation, Story
+from events.models import DigestDelivery, Event, Expectation, MediaItem, Participation, Story, UnannouncedOverdue
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.model_name)
-# DigestDelivery rows are made by the job; axes's records of logins by axes itself (its add pages answer 403).
-# Deliveries are records of sends, and media are uploaded on the desk (where uploads are checked).
-ADDABLE = [m for m in REGISTERED if m not in (DigestDelivery, MediaItem) and m._meta.app_label != "axes"]
+# DigestDelivery and UnannouncedOverdue rows are made by the jobs; axes's records of logins by axes itself
+# (their add pages answer 403). Media are uploaded on the desk (where uploads are checked).
+MADE_ELSEWHERE = (DigestDelivery, MediaItem, UnannouncedOverdue)
+ADDABLE = [m for m in REGISTERED if m not in MADE_ELSEWHERE and m._meta.app_label != "axes"]
 
 
 def _url(model: type, view: str, *args) -> str:
@@ -79,6 +80,14 @@ def test_digest_deliveries_are_a_record_not_a_form(admin_client):
     )
     assert admin_client.get(_url(DigestDelivery, "add")).status_code == 403
     page = admin_client.get(_url(DigestDelivery, "change", delivery.pk))
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+
+
+def test_the_overdue_queue_is_a_record_not_a_form(admin_client):
+    queued = UnannouncedOverdue.objects.create(expectation=factories.ExpectationFactory())
+    assert admin_client.get(_url(UnannouncedOverdue, "add")).status_code == 403
+    page = admin_client.get(_url(UnannouncedOverdue, "change", queued.pk))
     assert page.status_code == 200
     assert not page.context["has_change_permission"]
 

@@ -304,3 +304,16 @@ def test_bulk_history_copies_many_to_many_relations_as_a_save_would():
 def test_a_slug_already_taken_gets_a_number():
     EventFactory(slug="macron-in-moscow")
     assert services.unique_slug(Event, "Macron in Moscow") == "macron-in-moscow-2"
+
+
+def test_an_expectation_fulfilled_before_its_overdue_announcement_leaves_the_queue_untold():
+    from events.models import UnannouncedOverdue
+
+    story = StoryFactory()
+    late = ExpectationFactory(story=story, due_on=timezone.localdate() - datetime.timedelta(days=3))
+    services.flag_overdue_expectations()
+    assert UnannouncedOverdue.objects.filter(expectation=late).exists()
+    Expectation.objects.filter(pk=late.pk).update(status=Expectation.Status.CANCELLED)
+    told = []
+    assert services.announce_overdue(send=told.append) == 0
+    assert not told and not UnannouncedOverdue.objects.exists()

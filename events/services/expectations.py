@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from .. import dates
 from ..bulk import among, history_insert_sql, history_params, m2m_history_insert_sql, record_history
-from ..models import Actor, DatePrecision, Event, Expectation, Place, Story, Topic
+from ..models import Actor, DatePrecision, Event, Expectation, Place, Story, Topic, UnannouncedOverdue
 from .base import ApplicationError, lock_for_edit, set_history_user, unique_slug
 
 # django-simple-history's change reason is a 100-character column; the whole reason is in status_reason.
@@ -218,6 +218,8 @@ def extend_expectation(
         current.status = Expectation.Status.PENDING
         current.flagged_overdue_at = None
         current.overdue_announced_at = None
+        # Not to be announced as overdue now (the job queues it again if it is flagged anew).
+        UnannouncedOverdue.objects.filter(expectation=current).delete()
     current.status_reason = reason
     current.reviewed_at = timezone.now()
     current.version += 1
@@ -304,7 +306,8 @@ def flag_overdue_expectations(*, now: datetime.datetime | None = None) -> list[i
     one UPDATE, which takes its rows with FOR UPDATE SKIP LOCKED (two concurrent runs split the work
     instead of flagging, and announcing, an item twice), then the history of every flagged row in
     bulk (events.bulk): its record (the change reason, version + 1) and, as django-simple-history
-    would copy them on a save, its expected actors. On PostgreSQL the three are one statement.
+    would copy them on a save, its expected actors; and each flagged row queued for the announcement
+    (UnannouncedOverdue). On PostgreSQL the four are one statement.
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -315,12 +318,13 @@ def flag_overdue_expectations(*, now: datetime.datetime | None = None) -> list[i
     )
     recorded = {"date": now, "user_id": None, "reason": FLAGGED_OVERDUE, "history_type": "~"}
     if connection.vendor == "postgresql":
-        return _update_recording_history(update, params, recorded, m2m=("expected_actors",))
+        return _update_recording_history(update, params, recorded, m2m=("expected_actors",), queue=True)
     with connection.cursor() as cursor:
         cursor.execute(f"{update} RETURNING id, latest_on", params)
         # SQLite returns the dates as ISO text, which sorts as the dates do.
         ids = [pk for pk, _ in sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))]
     record_history(Expectation, ids, **recorded, m2m=("expected_actors",))
+    UnannouncedOverdue.objects.bulk_create([UnannouncedOverdue(expectation_id=pk) for pk in ids], ignore_conflicts=True)
     return ids
 
 
@@ -347,18 +351,34 @@ def _update_sql(rows: QuerySet, values: dict[str, Any]) -> tuple[str, list]:
     return sql, [*params, *select_params]
 
 
-def _update_recording_history(update: str, params: list, recorded: dict[str, Any], *, m2m: Iterable[str]) -> list[int]:
+def _update_recording_history(
+    update: str, params: list, recorded: dict[str, Any], *, m2m: Iterable[str], queue: bool = False
+) -> list[int]:
     """PostgreSQL: `update`, the history records of the rows it changed and their many-to-many
-    relations as one statement (data-modifying WITH), the records copied from what the UPDATE
-    returns rather than read again. Returns the rows' ids by latest date, then id."""
+    relations (and, with `queue`, their place in the announcement's queue) as one statement
+    (data-modifying WITH), the records copied from what the UPDATE returns rather than read again.
+    Returns the rows' ids by latest date, then id."""
     steps = [f"flagged AS ({update} RETURNING *)", f"recorded AS ({history_insert_sql(Expectation, 'flagged')})"]
     steps += [f"m2m_{n} AS ({m2m_history_insert_sql(Expectation, field, 'recorded')})" for n, field in enumerate(m2m)]
+    if queue:
+        steps.append(f"queued AS ({_queue_sql('flagged')})")
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH {', '.join(steps)} SELECT id FROM flagged ORDER BY latest_on, id",  # noqa: S608 - quoted model names
             [*params, *history_params(**recorded)],
         )
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def _queue_sql(source: str) -> str:
+    """An INSERT into the announcement's queue of the expectations of `source` (a relation with
+    their `id`s); one already there stays as it is."""
+    quote = connection.ops.quote_name
+    opts = UnannouncedOverdue._meta
+    return (
+        f"INSERT INTO {quote(opts.db_table)} ({quote(opts.pk.column)})"  # noqa: S608 - quoted model names
+        f" SELECT id FROM {source} ON CONFLICT DO NOTHING"
+    )
 
 
 @dataclass(frozen=True)
@@ -384,17 +404,16 @@ def announce_overdue(
     """Tell the editors about every flagged expectation not yet announced, in one message that lists
     the first `listed` of them and counts the rest. Returns how many it told of.
 
-    Three queries, however many there are: the ids, locked (SKIP LOCKED, so a concurrent run tells of
-    the others); the listed ones with their story; after the send, one UPDATE that marks them all.
+    Five queries, however many there are: the queue (UnannouncedOverdue) rid of what is no longer
+    overdue; the ids from the queue, their rows locked (SKIP LOCKED, so a concurrent run tells of the
+    others); the listed ones with their story; after the send, one UPDATE that marks them all and
+    one DELETE that takes them off the queue.
     The rows stay locked while `send` runs and are marked only after it returns, so a crash or a
     failed send leaves them to the next run: nothing goes untold (at worst a message is repeated).
     """
-    ids = list(
-        Expectation.objects.flagged_unannounced()
-        .select_for_update(skip_locked=True)
-        .order_by("latest_on", "id")
-        .values_list("pk", flat=True)
-    )
+    # Fulfilled, cancelled or superseded before they were told of: nothing to tell any more.
+    UnannouncedOverdue.objects.exclude(expectation__status=Expectation.Status.OVERDUE).delete()
+    ids = _lock_unannounced()
     if not ids:
         return 0
     first = Expectation.objects.filter(pk__in=ids[:listed]).select_related("story").order_by("latest_on", "id")
@@ -403,14 +422,39 @@ def announce_overdue(
     return len(ids)
 
 
+def _lock_unannounced() -> list[int]:
+    """The ids of Expectation.objects.flagged_unannounced() by latest date, then id, their rows
+    locked (SKIP LOCKED). Written out so that the queue leads: each queued row is reached by its
+    primary key, where the planner, misled by a queue table that is empty between runs, may hash
+    it against a scan of every overdue expectation."""
+    quote = connection.ops.quote_name
+    opts, queue = Expectation._meta, UnannouncedOverdue._meta
+    queued = f"SELECT {quote(queue.pk.column)} FROM {quote(queue.db_table)}"  # noqa: S608 - quoted model names
+    where = f"= ANY(ARRAY({queued}))" if connection.vendor == "postgresql" else f"IN ({queued})"
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    status = quote(opts.get_field("status").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(opts.pk.column)} FROM {quote(opts.db_table)} WHERE {quote(opts.pk.column)} {where}"  # noqa: S608
+            f" AND {status} = %s ORDER BY {quote(opts.get_field('latest_on').column)}, {quote(opts.pk.column)}{lock}",
+            [Expectation.Status.OVERDUE],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def _mark_announced(ids: list[int], *, when: datetime.datetime) -> None:
-    """One UPDATE for them all, the ids as one array parameter on PostgreSQL (events.bulk.among)."""
+    """One UPDATE for them all, the ids as one array parameter on PostgreSQL (events.bulk.among),
+    then one DELETE from the queue. overdue_announced_at is in no index, so on a page with room (the
+    table's fillfactor) the UPDATE is HOT: a new row version and no index entries."""
     opts = Expectation._meta
     quote = connection.ops.quote_name
     field = opts.get_field("overdue_announced_at")
     where, params = among(quote(opts.pk.column), ids)
+    queue = UnannouncedOverdue._meta
+    queued, queued_params = among(quote(queue.pk.column), ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(opts.db_table)} SET {quote(field.column)} = %s WHERE {where}",  # noqa: S608 - quoted model names
             [field.get_db_prep_save(when, connection), *params],
         )
+        cursor.execute(f"DELETE FROM {quote(queue.db_table)} WHERE {queued}", queued_params)  # noqa: S608
