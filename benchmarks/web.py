@@ -233,6 +233,19 @@ def fresh_renders(client: Client, path: str, count: int, *, cards: bool = False)
     return statistics.median(timings), percentile(timings, 0.99), sorted(set(statuses))
 
 
+def fresh_figure(what: str, size: int, repeats: int, median: float, p99: float, statuses: list[int]) -> Figure:
+    return Figure(
+        F2,
+        what,
+        size,
+        median,
+        "ms",
+        "< 50 ms, p99 < 150 ms",
+        median < 50 and p99 < 150 and statuses == [200],
+        f"p99 {p99:.0f} ms of {repeats}" + ("" if statuses == [200] else f"; statuses {statuses}"),
+    )
+
+
 def login(client: Client) -> None:
     from .probe import EDITOR, EDITOR_PASSWORD
 
@@ -330,33 +343,12 @@ def run(server: setup.Gunicorn, env: dict[str, str], database: str, size: int, *
     )
 
     for (what, path), cards in itertools.product(fresh_paths.items(), (False, True)):
-        median, p99, statuses = fresh_renders(client, path, repeats, cards=cards)
-        figures.append(
-            Figure(
-                F2,
-                f"rendered afresh, {what}, {'stored pages emptied' if cards else 'Redis emptied'}, median",
-                size,
-                median,
-                "ms",
-                "< 50 ms, p99 < 150 ms",
-                median < 50 and p99 < 150 and statuses == [200],
-                f"p99 {p99:.0f} ms of {repeats}" + ("" if statuses == [200] else f"; statuses {statuses}"),
-            )
-        )
-
-    median, p99, statuses = after_publications(client, size, repeats)
-    figures.append(
-        Figure(
-            F2,
-            "rendered afresh, after a publication (the story's stamps bumped, cards kept), median",
-            size,
-            median,
-            "ms",
-            "< 50 ms, p99 < 150 ms",
-            median < 50 and p99 < 150 and statuses == [200],
-            f"p99 {p99:.0f} ms of {repeats}" + ("" if statuses == [200] else f"; statuses {statuses}"),
-        )
-    )
+        emptied = "stored pages emptied" if cards else "Redis emptied"
+        measured = fresh_renders(client, path, repeats, cards=cards)
+        figures.append(fresh_figure(f"rendered afresh, {what}, {emptied}, median", size, repeats, *measured))
+    measured = after_publications(client, size, repeats)
+    what = "rendered afresh, after a publication (the story's stamps bumped, cards kept), median"
+    figures.append(fresh_figure(what, size, repeats, *measured))
 
     # --- Figure 3: the poll answered 304 ------------------------------------------------------------
     first = client.get(poll)
