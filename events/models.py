@@ -794,8 +794,9 @@ class UnannouncedOverdue(models.Model):
     )
 
     class Meta:
-        verbose_name = _("overdue expectation not yet announced")
-        verbose_name_plural = _("overdue expectations not yet announced")
+        # The admin stays in English, as every model's names do.
+        verbose_name = "overdue expectation not yet announced"
+        verbose_name_plural = "overdue expectations not yet announced"
 
     def __str__(self) -> str:
         return str(self.expectation_id)
