@@ -10,6 +10,10 @@ reader gets a fresh page at once and no stale page can be found again; old entri
 The stamps:
 - `story:<slug>`: the story's events (drafts too: harmless), their corrections, media and sources,
   and its expectations. The story page and its fragments, and the live notice, are keyed on it.
+- `next:<slug>`: what the story's "what's next" panel shows: its expectations and the events named
+  by one (raised or fulfilled it). Every change of an expectation bumps it with the story's stamp; a
+  change of an event only when an expectation names it (or it is deleted). So a publication, the
+  common change, leaves the panel as computed (see Parts).
 - `shared`: stories, actors, topics, places and forums, whose names every story page shows.
 - `site`: any of the above anywhere, for the pages that span stories (event, actor, topic and place
   pages, the list of stories).
@@ -55,6 +59,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
@@ -97,9 +102,18 @@ def story_key(slug: str) -> str:
     return f"pc:story:{slug}"
 
 
+def panel_key(slug: str) -> str:
+    return f"pc:next:{slug}"
+
+
 def story_stamps(slug: str, **_: object) -> list[str]:
     """What a story page shows: its own rows, and the names it shares with other stories."""
     return [SHARED, story_key(slug)]
+
+
+def panel_stamps(slug: str) -> list[str]:
+    """What the story's "what's next" panel shows: its expectations, the events they name, the names."""
+    return [SHARED, panel_key(slug)]
 
 
 def site_stamps(**_: object) -> list[str]:
@@ -194,8 +208,11 @@ def _bump_now_and_on_commit(keys: list[str]) -> None:
     transaction.on_commit(lambda: _bump(keys), robust=True)
 
 
-def story_changed(story_id: int | None = None, *, slug: str | None = None, event_id: int | None = None) -> None:
-    """Something readers see of a story changed: its pages are rendered afresh from now on."""
+def story_changed(
+    story_id: int | None = None, *, slug: str | None = None, event_id: int | None = None, panel: bool = True
+) -> None:
+    """Something readers see of a story changed: its pages are rendered afresh from now on. `panel`:
+    whether its "what's next" panel may have changed too (say False only when it cannot have)."""
     if slug is None:
         stories = Story.objects.all()
         if story_id is not None:
@@ -205,7 +222,7 @@ def story_changed(story_id: int | None = None, *, slug: str | None = None, event
         else:
             return
         slug = stories.values_list("slug", flat=True).first()
-    _bump_now_and_on_commit([SITE] + ([story_key(slug)] if slug else []))
+    _bump_now_and_on_commit([SITE] + ([story_key(slug)] + ([panel_key(slug)] if panel else []) if slug else []))
 
 
 def shared_changed(*story_slugs: str, created: bool = False) -> None:
@@ -217,8 +234,16 @@ def _event_story_slug(event: Event) -> str | None:
     return event.story.slug if Event.story.is_cached(event) else None
 
 
-def _on_event(sender: type, instance: Event, **kwargs: Any) -> None:
-    story_changed(instance.story_id, slug=_event_story_slug(instance))
+def _named_by_an_expectation(event: Event) -> bool:
+    return Expectation.objects.filter(Q(raised_by=event.pk) | Q(fulfilled_by=event.pk)).exists()
+
+
+def _on_event(sender: type, instance: Event, created: bool = False, **kwargs: Any) -> None:
+    # A new event is named by no expectation yet; a deleted one was unnamed by the delete itself
+    # (raised_by is SET_NULL, without signals), so the panel is bumped then without asking.
+    deleted = kwargs.get("signal") is post_delete
+    panel = deleted or (not created and _named_by_an_expectation(instance))
+    story_changed(instance.story_id, slug=_event_story_slug(instance), panel=panel)
 
 
 def _on_story_row(sender: type, instance: Expectation, **kwargs: Any) -> None:
@@ -238,7 +263,8 @@ def _on_source(sender: type, instance: Source, **kwargs: Any) -> None:
 
 def _on_m2m(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
     if action.startswith("post_") and isinstance(instance, Event | Expectation):
-        story_changed(instance.story_id)
+        # An event's topics are not in the panel.
+        story_changed(instance.story_id, panel=isinstance(instance, Expectation))
 
 
 def _on_shared(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
@@ -398,9 +424,10 @@ class Parts:
 
     The story page's "what's next" panel and its filter form's choices are the same for the plain page,
     each filter, each search and each older page, and change only with the story: kept in the shared
-    cache under the stamps the page is drawn from (and today's date: overdue is decided from it), they
-    are computed by the first render after a change, not by every one. Keyed and invalidated as the
-    pages are (see this module's docstring: a change bumps the stamps before and after it commits).
+    cache under the stamps they are drawn from (and today's date: overdue is decided from it), they
+    are computed by the first render after a change, not by every one; the panel, under its own
+    stamp, not even after a publication. Keyed and invalidated as the pages are (see this module's
+    docstring: a change bumps the stamps before and after it commits).
     Only the shared cache keeps them, not each process's memory: after a change in another process,
     this one would trust the stamps it read for up to PAGE_CACHE_STAMP_SECONDS, and a whole page is
     never stored under old stamps for longer than that either. `owner` names what they describe

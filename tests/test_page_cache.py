@@ -176,6 +176,53 @@ def test_an_expectation_change_shows_at_once(client, story):
     assert "A vote in parliament" not in client.get(url).content.decode()
 
 
+def _panel(client, url) -> str:
+    """The "what's next" panel of the story page."""
+    html = client.get(url).content.decode()
+    return html[html.index('id="whats-next-heading"') :]
+
+
+def test_a_publication_leaves_the_panel_as_computed(client, story):
+    stamps = [page_cache.story_key(story.slug), page_cache.panel_key(story.slug)]
+    client.get(story.get_absolute_url())
+    before = page_cache.read_stamps(stamps)
+    draft = EventFactory(story=story, title="Ministers sign the accord", publication="draft", published_at=None)
+    services.publish_event(event=draft)
+    after = page_cache.read_stamps(stamps)
+    assert after[stamps[0]] != before[stamps[0]]
+    assert after[stamps[1]] == before[stamps[1]]
+    assert "Ministers sign the accord" in client.get(story.get_absolute_url()).content.decode()
+
+
+def test_an_edit_of_the_event_that_fulfilled_an_expectation_shows_in_the_panel(client, story):
+    event = story.events.get()
+    expectation = services.raise_expectation(story=story, title="Envoys meet")
+    services.fulfil_expectation(expectation=expectation, event=event)
+    url = story.get_absolute_url()
+    assert "Envoys meet in Geneva" in _panel(client, url)
+    services.update_event(event=event, expected_version=event.version, title="Envoys meet in Vienna")
+    panel = _panel(client, url)
+    assert "Envoys meet in Vienna" in panel
+    assert "Envoys meet in Geneva" not in panel
+
+
+def test_the_event_that_raised_an_expectation_taken_back_or_deleted_leaves_the_panel(client, story):
+    event = story.events.get()
+    services.raise_expectation(story=story, title="A vote in parliament", raised_by=event)
+    url = story.get_absolute_url()
+    assert "Envoys meet in Geneva" in _panel(client, url)
+    event.publication = "draft"
+    event.save()
+    assert "Envoys meet in Geneva" not in _panel(client, url)
+    event.publication = "published"
+    event.save()
+    assert "Envoys meet in Geneva" in _panel(client, url)
+    event.delete()
+    panel = _panel(client, url)
+    assert "A vote in parliament" in panel
+    assert "Envoys meet in Geneva" not in panel
+
+
 def test_an_actors_new_name_shows_on_every_story_that_names_them(client, story):
     actor = ActorFactory(name="Kaja Kallas")
     ParticipationFactory(event=story.events.get(), actor=actor)

@@ -66,13 +66,14 @@ def unique_slug(model: type, text: str, *, max_length: int = 200) -> str:
     return f"{base}-{n}"
 
 
-def touch_story(story_id: int) -> None:
+def touch_story(story_id: int, *, panel: bool = True) -> None:
     """Keep `last_development_at` equal to the newest publication in the story, and have readers'
     pages of it rendered afresh (the models' signals do too, but bulk writes, such as an import's,
-    send none: every publication comes through here)."""
+    send none: every publication comes through here). `panel=False` when the event saved through the
+    ORM, whose signal has already told the story's "what's next" panel if it names the event."""
     newest = Event.objects.filter(story_id=story_id).published().aggregate(m=Max("published_at"))["m"]
     Story.objects.filter(pk=story_id).update(last_development_at=newest)
-    page_cache.story_changed(story_id)
+    page_cache.story_changed(story_id, panel=panel)
 
 
 def set_history_user(instance: Any, by: AbstractBaseUser | None) -> None:

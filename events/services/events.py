@@ -37,7 +37,7 @@ def publish_event(*, event: Event, by: AbstractBaseUser | None = None, at: datet
     event.version += 1
     set_history_user(event, by)
     event.save()
-    touch_story(event.story_id)
+    touch_story(event.story_id, panel=False)
     queue_alerts()
     return event
 
@@ -53,7 +53,7 @@ def update_event(*, event: Event, expected_version: int, by: AbstractBaseUser | 
     set_history_user(current, by)
     current.save()
     if current.is_published:
-        touch_story(current.story_id)
+        touch_story(current.story_id, panel=False)
     return current
 
 
@@ -145,7 +145,7 @@ def log_development(*, development: "Development", publish: bool, by: AbstractBa
     _write_rows(event, development, replace=False)
     _raise_expectations(event, development, by)
     if publish:
-        touch_story(event.story_id)
+        touch_story(event.story_id, panel=False)
         queue_alerts()
     return event
 
@@ -183,7 +183,8 @@ def revise_development(
     _raise_expectations(current, development, by)
     if current.is_published or was_published:
         for story_id in {old_story_id, current.story_id}:
-            touch_story(story_id)
+            # The event's save told its new story's panel; the one it left may have named it.
+            touch_story(story_id, panel=story_id != current.story_id)
     if current.is_published and not was_published:
         queue_alerts()
     return current

@@ -93,7 +93,7 @@ def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     if not _wants_fragment(request):
         context |= {
-            "whats_next": parts.get(
+            "whats_next": page_cache.Parts(page_cache.panel_stamps(slug), f"story:{story.pk}").get(
                 "whats-next", lambda: selectors.whats_next(selectors.story_expectations(story), story=story)
             ),
             "poll_seconds": settings.LIVE_NOTICE_POLL_SECONDS,
