@@ -10,11 +10,14 @@ changed, with ETag and Last-Modified for a 304 to a browser or a proxy that asks
 """
 
 import datetime
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -93,12 +96,27 @@ def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     }
     if not _wants_fragment(request):
         context |= {
-            "whats_next": page_cache.Parts(page_cache.panel_stamps(slug), f"story:{story.pk}").get(
-                "whats-next", lambda: selectors.whats_next(selectors.story_expectations(story), story=story)
+            "whats_next_html": _whats_next_html(
+                page_cache.Parts(page_cache.panel_stamps(slug), f"story:{story.pk}"),
+                lambda: selectors.whats_next(selectors.story_expectations(story), story=story),
+                show_story=False,
+                all_url=reverse("events:story_expectations", args=[story.slug]),
             ),
             "poll_seconds": settings.LIVE_NOTICE_POLL_SECONDS,
         }
     return _render_timeline(request, "events/story_detail.html", filters, context)
+
+
+def _whats_next_html(
+    parts: page_cache.Parts, whats_next: Callable[[], selectors.WhatsNext], *, show_story: bool, all_url: str
+) -> str:
+    """The "what's next" panel as HTML, rendered once per version of what it shows, day and language."""
+
+    def render_panel() -> str:
+        context = {"whats_next": whats_next(), "show_story": show_story, "all_url": all_url}
+        return render_to_string("includes/whats_next.html", context)
+
+    return parts.get("whats-next-html", render_panel, translation.get_language())
 
 
 def _stamp(moment: datetime.datetime) -> str:
@@ -196,7 +214,12 @@ def _entity_detail(request: HtmxHttpRequest, kind: str, slug: str) -> HttpRespon
         "clear_url": request.path,
     }
     if not _wants_fragment(request):
-        context["whats_next"] = parts.get("whats-next", lambda: selectors.whats_next(entity_page.expectations))
+        context["whats_next_html"] = _whats_next_html(
+            parts,
+            lambda: selectors.whats_next(entity_page.expectations),
+            show_story=True,
+            all_url=reverse(f"events:{kind}_expectations", args=[entity_page.entity.slug]),
+        )
     return _render_timeline(request, "events/entity_detail.html", filters, context)
 
 
