@@ -11,13 +11,17 @@ Two costs a fresh process would otherwise put on requests:
   --preload` it also keeps the forked workers from copying the pages those objects live on.
 """
 
+import datetime
 import gc
 from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import get_template
-from django.urls import get_resolver
+from django.urls import get_resolver, reverse
 from django.utils import translation
+
+from events import dates
+from tracker.languages import address_in
 
 TEMPLATE_SUFFIXES = (".html", ".txt", ".xml")
 
@@ -31,7 +35,7 @@ def project_templates() -> list[str]:
 
 
 def load_everything() -> None:
-    """Import the views, compile the templates, load each language's catalogs."""
+    """Import the views, compile the templates, load each language's catalogs and URL tables."""
     get_resolver().url_patterns  # noqa: B018 - imports every URLconf and view module
     for name in project_templates():
         get_template(name)
@@ -39,6 +43,13 @@ def load_everything() -> None:
     for code, _name in settings.LANGUAGES:
         translation.activate(code)
         translation.gettext("")  # the catalog loads on first use
+        # The URL resolver's tables are made per language on first use (200 ms): every page links to
+        # itself in each language (the switcher).
+        reverse("events:story_detail", args=["x"])
+        address_in("/stories/x/", code)
+        # Babel reads a locale's date formats from disk on first use (40 ms).
+        dates.format_weekday(datetime.date.today())
+        dates.format_local(datetime.datetime.now(datetime.UTC))
     if current:
         translation.activate(current)
     else:
