@@ -126,7 +126,10 @@ STAMP_TRUST_SECONDS = 1.0
 def bump_story_stamps(size: int) -> None:
     """What a publication does to the page cache (events.page_cache.story_changed): new values for the
     story's stamp and the site's, written as Django's Redis cache writes them (key version 1, pickled).
-    Event cards stay valid, as they do after a publication: they are keyed on each event's version."""
+    Event cards stay valid, as they do after a publication: they are keyed on each event's version (a
+    real one adds one card to render, its own). So do the "what's next" panel's stamp (no expectation
+    names a new event) and the filter choices' (the publishing process checks them when it commits,
+    and bumps theirs only when the new event names an actor, topic or place not on offer yet)."""
     client = redis.Redis.from_url(setup.REDIS_URL)
     try:
         for key in (f"pc:story:bench-{size}", "pc:site"):
@@ -347,7 +350,7 @@ def run(server: setup.Gunicorn, env: dict[str, str], database: str, size: int, *
         measured = fresh_renders(client, path, repeats, cards=cards)
         figures.append(fresh_figure(f"rendered afresh, {what}, {emptied}, median", size, repeats, *measured))
     measured = after_publications(client, size, repeats)
-    what = "rendered afresh, after a publication (the story's stamps bumped, cards kept), median"
+    what = "rendered afresh, after a publication (the story's stamps bumped; cards, panel and choices kept), median"
     figures.append(fresh_figure(what, size, repeats, *measured))
 
     # --- Figure 3: the poll answered 304 ------------------------------------------------------------

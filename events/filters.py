@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from . import selectors
-from .models import Actor, Event, Place, Topic
+from . import page_cache, selectors
+from .models import Actor, Event, Place, Story, Topic
 from .widgets import FastSelect
 
 if TYPE_CHECKING:
@@ -28,6 +28,27 @@ if TYPE_CHECKING:
 
 _BAD_DATE = _("Enter a real date, such as 2022-02-07.")
 CHOICE_FILTERS = ("actor", "topic", "place")
+
+
+def story_choice_parts(story: Story) -> "Parts":
+    """Where a story page keeps its filter choices: under their own stamp (page_cache.choices_stamps)."""
+    return page_cache.Parts(page_cache.choices_stamps(story.slug), f"story:{story.pk}")
+
+
+def _story_choices(story: Story) -> dict[str, list[tuple[str, str]]]:
+    return selectors.filter_choices(selectors.story_events(story), list(CHOICE_FILTERS))
+
+
+def recheck_story_choices(slug: str, *, keep: bool) -> None:
+    """After a change to the story's events: its choices computed again, their stamp bumped only if
+    they changed (a publication naming only actors, topics and places on offer leaves them), and with
+    `keep` the new ones kept for the next reader (page_cache.recheck_choices)."""
+    story = Story.objects.filter(slug=slug).only("pk", "slug").first()
+    if story is not None:
+        parts = story_choice_parts(story)
+        # The same name and key parts as TimelineFilter._choices for a page with no fixed filter.
+        compute = functools.partial(_story_choices, story)
+        parts.recheck("choices", compute, list(CHOICE_FILTERS), stamp=page_cache.choices_key(slug), keep=keep)
 
 
 class DateInput(forms.DateInput):

@@ -14,6 +14,10 @@ The stamps:
   by one (raised or fulfilled it). Every change of an expectation bumps it with the story's stamp; a
   change of an event only when an expectation names it (or it is deleted). So a publication, the
   common change, leaves the panel as computed (see Parts).
+- `choices:<slug>`: the story's filter choices (the actors, topics and places its published events
+  name). After any change to its events they are computed again, at once and when it commits, and the
+  stamp is bumped only if they differ from those kept: a publication that names only what is already
+  on offer, most of them, leaves it (filters.recheck_story_choices). The story page is keyed on it too.
 - `shared`: stories, actors, topics, places and forums, whose names every story page shows.
 - `site`: any of the above anywhere, for the pages that span stories (event, actor, topic and place
   pages, the list of stories).
@@ -106,9 +110,19 @@ def panel_key(slug: str) -> str:
     return f"pc:next:{slug}"
 
 
+def choices_key(slug: str) -> str:
+    return f"pc:choices:{slug}"
+
+
 def story_stamps(slug: str, **_: object) -> list[str]:
-    """What a story page shows: its own rows, and the names it shares with other stories."""
-    return [SHARED, story_key(slug)]
+    """What a story page shows: its own rows, its filter choices, and the names it shares with other stories."""
+    return [SHARED, story_key(slug), choices_key(slug)]
+
+
+def choices_stamps(slug: str) -> list[str]:
+    """What the story's filter choices are drawn from: its published events' actors, topics and
+    places (checked after each change: see recheck_choices), and their names."""
+    return [SHARED, choices_key(slug)]
 
 
 def panel_stamps(slug: str) -> list[str]:
@@ -209,10 +223,16 @@ def _bump_now_and_on_commit(keys: list[str]) -> None:
 
 
 def story_changed(
-    story_id: int | None = None, *, slug: str | None = None, event_id: int | None = None, panel: bool = True
+    story_id: int | None = None,
+    *,
+    slug: str | None = None,
+    event_id: int | None = None,
+    panel: bool = True,
+    events: bool = False,
 ) -> None:
     """Something readers see of a story changed: its pages are rendered afresh from now on. `panel`:
-    whether its "what's next" panel may have changed too (say False only when it cannot have)."""
+    whether its "what's next" panel may have changed too (say False only when it cannot have);
+    `events`: whether its events did (their actors, topics and places are the filter's choices)."""
     if slug is None:
         stories = Story.objects.all()
         if story_id is not None:
@@ -223,6 +243,19 @@ def story_changed(
             return
         slug = stories.values_list("slug", flat=True).first()
     _bump_now_and_on_commit([SITE] + ([story_key(slug)] + ([panel_key(slug)] if panel else []) if slug else []))
+    if events and slug:
+        recheck_choices(slug, committed=False)
+        transaction.on_commit(lambda: recheck_choices(slug, committed=True), robust=True)
+
+
+def recheck_choices(slug: str, *, committed: bool) -> None:
+    """Run as soon as a change to the story's events is written (readers who render before it commits
+    store the old choices under the stamp this may bump; what it computed is not kept: the change may
+    yet roll back) and again once it commits (the change is then what every reader sees: if the
+    choices it makes are new, the bump makes the old ones, and the pages drawn with them, unreachable)."""
+    from .filters import recheck_story_choices  # the filters use this module's Parts
+
+    recheck_story_choices(slug, keep=committed)
 
 
 def shared_changed(*story_slugs: str, created: bool = False) -> None:
@@ -243,7 +276,9 @@ def _on_event(sender: type, instance: Event, created: bool = False, **kwargs: An
     # (raised_by is SET_NULL, without signals), so the panel is bumped then without asking.
     deleted = kwargs.get("signal") is post_delete
     panel = deleted or (not created and _named_by_an_expectation(instance))
-    story_changed(instance.story_id, slug=_event_story_slug(instance), panel=panel)
+    # A draft never published is in no reader's list, now or before: the choices stay as they are.
+    in_choices = instance.is_published or instance.published_at is not None or deleted
+    story_changed(instance.story_id, slug=_event_story_slug(instance), panel=panel, events=in_choices)
 
 
 def _on_story_row(sender: type, instance: Expectation, **kwargs: Any) -> None:
@@ -263,8 +298,9 @@ def _on_source(sender: type, instance: Source, **kwargs: Any) -> None:
 
 def _on_m2m(sender: type, instance: Any, action: str, **kwargs: Any) -> None:
     if action.startswith("post_") and isinstance(instance, Event | Expectation):
-        # An event's topics are not in the panel.
-        story_changed(instance.story_id, panel=isinstance(instance, Expectation))
+        # An event's topics are not in the panel, but among the filter's choices.
+        is_event = isinstance(instance, Event)
+        story_changed(instance.story_id, panel=not is_event, events=is_event)
 
 
 def _on_shared(sender: type, instance: Any, created: bool = False, **kwargs: Any) -> None:
@@ -437,14 +473,29 @@ class Parts:
     stamps: list[str]
     owner: str
 
-    def get(self, name: str, compute: Callable[[], Any], *parts: object) -> Any:
+    def key(self, name: str, *parts: object) -> str:
         values = read_stamps(self.stamps)
-        key = f"pc:part:{name}:{digest(sorted(values.items()), timezone.localdate().isoformat(), self.owner, parts)}"
+        return f"pc:part:{name}:{digest(sorted(values.items()), timezone.localdate().isoformat(), self.owner, parts)}"
+
+    def get(self, name: str, compute: Callable[[], Any], *parts: object) -> Any:
+        key = self.key(name, *parts)
         value = cache.get(key)
         if value is None:
             value = compute()
             cache.set(key, value, PAGE_SECONDS)
         return value
+
+    def recheck(self, name: str, compute: Callable[[], Any], *parts: object, stamp: str, keep: bool) -> bool:
+        """Compute the part again; when it differs from the one kept (or none is), bump `stamp` (one
+        of self.stamps) and, with `keep`, keep the new one under it. Whether it was bumped."""
+        kept = cache.get(self.key(name, *parts))
+        value = compute()
+        if kept == value:
+            return False
+        _bump([stamp])
+        if keep:
+            cache.set(self.key(name, *parts), value, PAGE_SECONDS)
+        return True
 
 
 # --- The live notice -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -221,6 +221,69 @@ def test_the_event_that_raised_an_expectation_taken_back_or_deleted_leaves_the_p
     panel = _panel(client, url)
     assert "A vote in parliament" in panel
     assert "Envoys meet in Geneva" not in panel
+
+
+def _offers(client, url, actor) -> bool:
+    return f'<option value="{actor.slug}"' in client.get(url).content.decode()
+
+
+def _draft_with(story, actor, title="Ministers sign the accord"):
+    draft = EventFactory(story=story, title=title, publication="draft", published_at=None)
+    ParticipationFactory(event=draft, actor=actor)
+    return draft
+
+
+def test_a_publication_naming_only_actors_on_offer_leaves_the_choices_as_computed(
+    client, story, django_capture_on_commit_callbacks
+):
+    actor = ActorFactory(name="Emmanuel Macron")
+    ParticipationFactory(event=story.events.get(), actor=actor)
+    url = story.get_absolute_url()
+    assert _offers(client, url, actor)
+    key = page_cache.choices_key(story.slug)
+    before = page_cache.read_stamps([key])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_event(event=_draft_with(story, actor))
+    assert page_cache.read_stamps([key]) == before
+    html = client.get(url).content.decode()
+    assert "Ministers sign the accord" in html
+    assert f'<option value="{actor.slug}"' in html
+
+
+def test_a_publication_naming_a_new_actor_offers_them_before_and_after_its_commit(
+    client, story, django_capture_on_commit_callbacks
+):
+    url = story.get_absolute_url()
+    actor = ActorFactory(name="Volodymyr Zelensky")
+    assert not _offers(client, url, actor)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.publish_event(event=_draft_with(story, actor))
+        assert _offers(client, url, actor)
+    for callback in callbacks:
+        callback()
+    assert _offers(client, url, actor)
+
+
+def test_taking_back_the_only_event_of_an_actor_no_longer_offers_them(client, story):
+    actor = ActorFactory(name="Olaf Scholz")
+    event = _draft_with(story, actor)
+    services.publish_event(event=event)
+    url = story.get_absolute_url()
+    assert _offers(client, url, actor)
+    event.refresh_from_db()
+    event.publication = "draft"
+    event.save()
+    assert not _offers(client, url, actor)
+
+
+def test_choices_computed_before_a_rollback_are_not_kept(client, story):
+    url = story.get_absolute_url()
+    actor = ActorFactory(name="Andrzej Duda")
+    client.get(url)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.publish_event(event=_draft_with(story, actor))
+        raise RuntimeError("the editor's request failed")
+    assert not _offers(client, url, actor)
 
 
 def test_an_actors_new_name_shows_on_every_story_that_names_them(client, story):

@@ -73,7 +73,7 @@ def touch_story(story_id: int, *, panel: bool = True) -> None:
     ORM, whose signal has already told the story's "what's next" panel if it names the event."""
     newest = Event.objects.filter(story_id=story_id).published().aggregate(m=Max("published_at"))["m"]
     Story.objects.filter(pk=story_id).update(last_development_at=newest)
-    page_cache.story_changed(story_id, panel=panel)
+    page_cache.story_changed(story_id, panel=panel, events=True)
 
 
 def set_history_user(instance: Any, by: AbstractBaseUser | None) -> None:

@@ -25,7 +25,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from .. import cards, page_cache, selectors
-from ..filters import TimelineFilter
+from ..filters import TimelineFilter, story_choice_parts
 from ..models import Story
 
 
@@ -83,8 +83,7 @@ def story_list(request: HtmxHttpRequest) -> HttpResponse:
 @page_cache.cached_page(page_cache.story_stamps)
 def story_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     story, state = selectors.story_with_state(slug)
-    parts = page_cache.Parts(page_cache.story_stamps(slug), f"story:{story.pk}")
-    filters = TimelineFilter(request.GET, scope=selectors.story_events(story), parts=parts)
+    filters = TimelineFilter(request.GET, scope=selectors.story_events(story), parts=story_choice_parts(story))
     # The live notice counts publications after this moment; a swapped list carries it too, so the
     # notice never announces an event the reader already has in front of them.
     context = {
