@@ -39,16 +39,16 @@ def _story_choices(story: Story) -> dict[str, list[tuple[str, str]]]:
     return selectors.filter_choices(selectors.story_events(story), list(CHOICE_FILTERS))
 
 
-def recheck_story_choices(slug: str, *, keep: bool) -> None:
-    """After a change to the story's events: its choices computed again, their stamp bumped only if
-    they changed (a publication naming only actors, topics and places on offer leaves them), and with
-    `keep` the new ones kept for the next reader (page_cache.recheck_choices)."""
+def recheck_story_choices(slug: str) -> None:
+    """After a change to the story's events commits: its choices computed again, their stamp bumped
+    and the new ones kept for the next reader only if they changed (a publication naming only actors,
+    topics and places on offer leaves them: page_cache.recheck_choices)."""
     story = Story.objects.filter(slug=slug).only("pk", "slug").first()
     if story is not None:
         parts = story_choice_parts(story)
         # The same name and key parts as TimelineFilter._choices for a page with no fixed filter.
         compute = functools.partial(_story_choices, story)
-        parts.recheck("choices", compute, list(CHOICE_FILTERS), stamp=page_cache.choices_key(slug), keep=keep)
+        parts.recheck("choices", compute, list(CHOICE_FILTERS), stamp=page_cache.choices_key(slug))
 
 
 class DateInput(forms.DateInput):

@@ -15,7 +15,7 @@ The stamps:
   change of an event only when an expectation names it (or it is deleted). So a publication, the
   common change, leaves the panel as computed (see Parts).
 - `choices:<slug>`: the story's filter choices (the actors, topics and places its published events
-  name). After any change to its events they are computed again, at once and when it commits, and the
+  name). After any change to its events they are computed again when it commits, and the
   stamp is bumped only if they differ from those kept: a publication that names only what is already
   on offer, most of them, leaves it (filters.recheck_story_choices). The story page is keyed on it too.
 - `shared`: stories, actors, topics, places and forums, whose names every story page shows.
@@ -244,18 +244,17 @@ def story_changed(
         slug = stories.values_list("slug", flat=True).first()
     _bump_now_and_on_commit([SITE] + ([story_key(slug)] + ([panel_key(slug)] if panel else []) if slug else []))
     if events and slug:
-        recheck_choices(slug, committed=False)
-        transaction.on_commit(lambda: recheck_choices(slug, committed=True), robust=True)
+        transaction.on_commit(lambda: recheck_choices(slug), robust=True)
 
 
-def recheck_choices(slug: str, *, committed: bool) -> None:
-    """Run as soon as a change to the story's events is written (readers who render before it commits
-    store the old choices under the stamp this may bump; what it computed is not kept: the change may
-    yet roll back) and again once it commits (the change is then what every reader sees: if the
-    choices it makes are new, the bump makes the old ones, and the pages drawn with them, unreachable)."""
+def recheck_choices(slug: str) -> None:
+    """Once a change to the story's events commits (what every reader then sees): readers who render
+    before that store the old choices under the stamp this bumps if the change made new ones, which
+    makes those, and the pages drawn with them, unreachable. Not before the commit: no other reader
+    sees the change then, and a check per save would cost the writer a query for each."""
     from .filters import recheck_story_choices  # the filters use this module's Parts
 
-    recheck_story_choices(slug, keep=committed)
+    recheck_story_choices(slug)
 
 
 def shared_changed(*story_slugs: str, created: bool = False) -> None:
@@ -485,16 +484,15 @@ class Parts:
             cache.set(key, value, PAGE_SECONDS)
         return value
 
-    def recheck(self, name: str, compute: Callable[[], Any], *parts: object, stamp: str, keep: bool) -> bool:
+    def recheck(self, name: str, compute: Callable[[], Any], *parts: object, stamp: str) -> bool:
         """Compute the part again; when it differs from the one kept (or none is), bump `stamp` (one
-        of self.stamps) and, with `keep`, keep the new one under it. Whether it was bumped."""
+        of self.stamps) and keep the new one under it. Whether it was bumped."""
         kept = cache.get(self.key(name, *parts))
         value = compute()
         if kept == value:
             return False
         _bump([stamp])
-        if keep:
-            cache.set(self.key(name, *parts), value, PAGE_SECONDS)
+        cache.set(self.key(name, *parts), value, PAGE_SECONDS)
         return True
 
 
