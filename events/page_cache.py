@@ -460,9 +460,9 @@ class Parts:
     The story page's "what's next" panel and its filter form's choices are the same for the plain page,
     each filter, each search and each older page, and change only with the story: kept in the shared
     cache under the stamps they are drawn from (and today's date: overdue is decided from it), they
-    are computed by the first render after a change, not by every one; the panel, under its own
-    stamp, not even after a publication. Keyed and invalidated as the pages are (see this module's
-    docstring: a change bumps the stamps before and after it commits).
+    are computed by the first render after a change, not by every one; under stamps of their own
+    (panel_stamps, choices_stamps), not even after a publication. Keyed and invalidated as the pages
+    are (see this module's docstring: a change bumps the stamps before and after it commits).
     Only the shared cache keeps them, not each process's memory: after a change in another process,
     this one would trust the stamps it read for up to PAGE_CACHE_STAMP_SECONDS, and a whole page is
     never stored under old stamps for longer than that either. `owner` names what they describe
