@@ -15,7 +15,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -23,8 +22,19 @@ from imagekit.models import ImageSpecField
 from simple_history.models import HistoricalRecords
 
 from . import dates
+from .addresses import slug_path
 from .media.specs import THUMBNAIL_WIDTHS, Thumbnail
 from .text import render_markdown
+
+
+def _label(choices: type[models.Choices], value: str) -> str:
+    """A choice's label in the active language, for a get_FOO_display() of our own: Django's hashes
+    every lazy label of the field's choices on each call (a catalog lookup each), and cards call it
+    thrice each. A value outside the choices (the database's checks refuse one) shows as it is."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
@@ -106,7 +116,7 @@ class Story(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("events:story_detail", args=[self.slug])
+        return slug_path("events:story_detail", self.slug)
 
 
 class ActorKind(models.TextChoices):
@@ -137,7 +147,7 @@ class Actor(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("events:actor_detail", args=[self.slug])
+        return slug_path("events:actor_detail", self.slug)
 
 
 class Place(models.Model):
@@ -179,7 +189,7 @@ class Place(models.Model):
         return f"{self.name}, {self.country}" if self.country else self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("events:place_detail", args=[self.slug])
+        return slug_path("events:place_detail", self.slug)
 
 
 class Topic(models.Model):
@@ -194,7 +204,7 @@ class Topic(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("events:topic_detail", args=[self.slug])
+        return slug_path("events:topic_detail", self.slug)
 
 
 class Forum(models.Model):
@@ -351,7 +361,13 @@ class Event(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("events:event_detail", args=[self.slug])
+        return slug_path("events:event_detail", self.slug)
+
+    def get_kind_display(self) -> str:
+        return _label(self.Kind, self.kind)
+
+    def get_status_display(self) -> str:
+        return _label(self.Status, self.status)
 
     def clean(self) -> None:
         if self.end and self.start and self.end < self.start:
@@ -406,6 +422,9 @@ class Participation(models.Model):
             "role": self.get_role_display(),
             "event": self.event,
         }
+
+    def get_role_display(self) -> str:
+        return _label(self.Role, self.role)
 
 
 class DiscussionPoint(models.Model):
