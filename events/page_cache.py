@@ -57,7 +57,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from django.conf import settings
@@ -65,7 +65,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csp import get_nonce
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
@@ -517,10 +517,17 @@ class PollState:
     def headers(self, response: HttpResponse) -> HttpResponse:
         response["ETag"] = self.etag
         if self.last_modified is not None:
-            response["Last-Modified"] = http_date(self.last_modified)
+            response["Last-Modified"] = _http_date(self.last_modified)
         # Revalidate every time: a cache may keep the answer, never serve it unchecked.
-        patch_cache_control(response, no_cache=True, private=True)
+        if "Cache-Control" in response:
+            patch_cache_control(response, no_cache=True, private=True)
+        else:
+            response["Cache-Control"] = "no-cache, private"
         return response
+
+
+# Every poll of a story answers with the same few dates until its next publication.
+_http_date = lru_cache(maxsize=256)(http_date)
 
 
 def poll_state(slug: str) -> tuple[str, PollState | None]:
@@ -540,6 +547,16 @@ def remember_poll_state(key: str, state: PollState) -> None:
 
 
 def poll_not_modified(request: HttpRequest, state: PollState) -> HttpResponse | None:
-    """304 if the reader's copy is current, else None."""
+    """304 if the reader's copy is current, else None. The live notice's script sends back the very
+    ETag it was given: that is answered at once, anything else by Django's rules (RFC 9110's
+    order of the preconditions, weak comparison, lists, dates)."""
+    meta = request.META
+    if (
+        meta.get("HTTP_IF_NONE_MATCH") == state.etag
+        and request.method in ("GET", "HEAD")
+        and "HTTP_IF_MATCH" not in meta
+        and "HTTP_IF_UNMODIFIED_SINCE" not in meta
+    ):
+        return state.headers(HttpResponseNotModified())
     response = get_conditional_response(request, etag=state.etag, last_modified=state.last_modified)
     return state.headers(response) if response is not None else None

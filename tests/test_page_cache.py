@@ -404,6 +404,26 @@ def test_the_poll_answers_304_with_no_query_while_nothing_changed(client, story,
     assert "no-cache" in response["Cache-Control"]
 
 
+def test_the_poll_answers_other_conditional_requests_by_the_rules_of_http(client, story):
+    """The poll's own ETag sent back is answered at once; a list, a weak or strong twin, a date or
+    a failed If-Match takes Django's full rules, with the same headers."""
+    etag, since = _page_validators(client, story)
+    exact = client.get(_poll_url(story), {"since": since}, HTTP_IF_NONE_MATCH=etag)
+    assert exact.status_code == 304
+    assert exact["Cache-Control"] == "no-cache, private"
+    for other in (f'"other", {etag}', etag.removeprefix("W/"), "*"):
+        response = client.get(_poll_url(story), {"since": since}, HTTP_IF_NONE_MATCH=other)
+        assert response.status_code == 304, other
+        assert {name: response[name] for name in ("ETag", "Last-Modified", "Cache-Control")} == {
+            name: exact[name] for name in ("ETag", "Last-Modified", "Cache-Control")
+        }
+    by_date = client.get(_poll_url(story), {"since": since}, HTTP_IF_MODIFIED_SINCE=exact["Last-Modified"])
+    assert by_date.status_code == 304
+    assert client.get(_poll_url(story), {"since": since}, HTTP_IF_NONE_MATCH='W/"stale"').status_code == 200
+    failed = client.get(_poll_url(story), {"since": since}, HTTP_IF_NONE_MATCH=etag, HTTP_IF_MATCH='"other"')
+    assert failed.status_code == 412
+
+
 def test_the_poll_answers_the_notice_after_a_publication(client, story):
     etag, since = _page_validators(client, story)
     client.get(_poll_url(story), {"since": since}, HTTP_IF_NONE_MATCH=etag)

@@ -25,7 +25,8 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get("X-Request-ID", "")
+        # META rather than request.headers, which builds a dict of every header on first use.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _SAFE_ID.match(incoming) else new_request_id()
         # Not reset on the way out: Django logs an error response ("Not Found") after the middleware
         # chain has returned, and that line must carry the id too. request_finished, sent when the
@@ -65,8 +66,8 @@ class LanguageMiddleware(LocaleMiddleware):
         if (
             prefixed
             or request.method not in ("GET", "HEAD")
-            or "text/html" not in request.headers.get("Accept", "")
-            or "HX-Request" in request.headers
+            or "text/html" not in request.META.get("HTTP_ACCEPT", "")
+            or "HTTP_HX_REQUEST" in request.META
         ):
             return None
         request.language_negotiated = True  # the answer depends on the cookie and Accept-Language
