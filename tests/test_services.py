@@ -311,9 +311,13 @@ def test_an_expectation_fulfilled_before_its_overdue_announcement_leaves_the_que
 
     story = StoryFactory()
     late = ExpectationFactory(story=story, due_on=timezone.localdate() - datetime.timedelta(days=3))
+    still = ExpectationFactory(story=story, due_on=timezone.localdate() - datetime.timedelta(days=2))
     services.flag_overdue_expectations()
-    assert UnannouncedOverdue.objects.filter(expectation=late).exists()
+    assert set(UnannouncedOverdue.objects.values_list("expectation", flat=True)) == {late.pk, still.pk}
     Expectation.objects.filter(pk=late.pk).update(status=Expectation.Status.CANCELLED)
     told = []
-    assert services.announce_overdue(send=told.append) == 0
-    assert not told and not UnannouncedOverdue.objects.exists()
+    assert services.announce_overdue(send=told.append) == 1
+    assert [e.pk for e in told[0].listed] == [still.pk]
+    assert not UnannouncedOverdue.objects.exists()
+    late.refresh_from_db()
+    assert late.overdue_announced_at is None
