@@ -137,10 +137,13 @@ def site_stamps(**_: object) -> list[str]:
 class Recent:
     """The last few values this process used, by key: a least recently used dict, safe across threads."""
 
+    every: "list[Recent]" = []
+
     def __init__(self, size: int) -> None:
         self.size = size
         self.items: OrderedDict[str, Any] = OrderedDict()
         self.lock = threading.Lock()
+        Recent.every.append(self)
 
     def get(self, key: str) -> Any:
         with self.lock:
@@ -163,6 +166,15 @@ class Recent:
 
 recent_pages = Recent(RECENT_PAGES)
 recent_poll_states = Recent(RECENT_POLL_STATES)
+
+
+def forget_remembered() -> None:
+    """Forget what this process remembers besides the cache (stamps, pages, cards, poll states, bumps
+    not saved yet), as a process that just started: for tests and the benchmark's probe, which empty
+    the cache and then must render afresh."""
+    for memory in Recent.every:
+        memory.clear()
+    _unsaved_bumps.clear()
 
 
 # --- Stamps --------------------------------------------------------------------------------------

@@ -11,12 +11,10 @@ pytest_plugins = ["tests.log_capture"]
 def _empty_cache():
     """Each test starts with an empty cache (Redis db 15 is the suite's own), and with nothing of it
     remembered in this process (stamps trusted for a second, pages and cards kept in memory)."""
-    from events import cards, page_cache
+    from events import page_cache
 
     cache.clear()
-    for memory in (page_cache.recent_stamps, page_cache.recent_pages, page_cache.recent_poll_states, cards._recent):
-        memory.clear()
-    page_cache._unsaved_bumps.clear()
+    page_cache.forget_remembered()
     yield
 
 
