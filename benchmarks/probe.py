@@ -86,7 +86,8 @@ def explain(request: dict) -> dict:
     response, _, queries = _get(_client(user), request["path"], request.get("headers", {}))
     plans = []
     for sql in queries:
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+        # A UNION of limited lists (the "what's next" panel, the filter choices) opens with "(SELECT".
+        if not sql.lstrip("( \n").upper().startswith(("SELECT", "WITH")):
             continue
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
