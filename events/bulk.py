@@ -231,6 +231,15 @@ def m2m_history_insert_sql(model: type[models.Model], field: str, entries: str) 
     )
 
 
+def among_selected(column: str, select: str) -> str:
+    """`column` is one of the ids `select` (a subquery's SQL) returns: on PostgreSQL `= ANY(ARRAY(...))`,
+    so that the ids are gathered first and each row is then reached by its key (with `IN (...)` the
+    planner may hash-join them against a scan of the whole table), elsewhere IN."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(ARRAY({select}))"
+    return f"{column} IN ({select})"
+
+
 def among(column: str, ids: Sequence[int]) -> tuple[str, list]:
     """`column` is one of `ids`: on PostgreSQL one array parameter (no 10,000 placeholders to parse
     and plan), elsewhere IN."""

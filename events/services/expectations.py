@@ -21,7 +21,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .. import dates
-from ..bulk import among, history_insert_sql, history_params, m2m_history_insert_sql, record_history
+from ..bulk import among, among_selected, history_insert_sql, history_params, m2m_history_insert_sql, record_history
 from ..models import Actor, DatePrecision, Event, Expectation, Place, Story, Topic, UnannouncedOverdue
 from .base import ApplicationError, lock_for_edit, set_history_user, unique_slug
 
@@ -340,13 +340,10 @@ def _update_sql(rows: QuerySet, values: dict[str, Any]) -> tuple[str, list]:
         assignments.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
     version = quote(opts.get_field("version").column)
-    # On PostgreSQL `= ANY(ARRAY(...))`: the locked ids are gathered first, then each row is reached by
-    # its primary key. With `IN (...)` the planner may hash-join them against a scan of the whole table.
-    where = f"= ANY(ARRAY({select}))" if connection.vendor == "postgresql" else f"IN ({select})"
     # Names quoted from the model's own metadata, values as parameters: nothing from outside in the text.
     sql = (
         f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)}, {version} = {version} + 1 "  # noqa: S608
-        f"WHERE {quote(opts.pk.column)} {where}"
+        f"WHERE {among_selected(quote(opts.pk.column), select)}"
     )
     return sql, [*params, *select_params]
 
@@ -421,17 +418,15 @@ def announce_overdue(
     return len(ids)
 
 
-# The queue's rows are reached from the queue, each expectation by its primary key: the planner, misled
-# by a queue table that is empty between runs, would otherwise hash the queue against a scan of all the
-# expectations (a quarter of a second at a million).
+# The queue's rows are reached from the queue, each expectation by its primary key (bulk.among_selected):
+# the planner, misled by a queue table that is empty between runs, would otherwise hash the queue
+# against a scan of all the expectations (a quarter of a second at a million).
 
 
-def _among_queued(queued: str = "") -> str:
-    """`= ANY(ARRAY(q))` (`IN (q)` but on PostgreSQL), q the queue's expectation ids, or `queued`."""
+def _queued_ids() -> str:
     quote = connection.ops.quote_name
     queue = UnannouncedOverdue._meta
-    queued = queued or f"SELECT {quote(queue.pk.column)} FROM {quote(queue.db_table)}"  # noqa: S608 - quoted names
-    return f"= ANY(ARRAY({queued}))" if connection.vendor == "postgresql" else f"IN ({queued})"
+    return f"SELECT {quote(queue.pk.column)} FROM {quote(queue.db_table)}"  # noqa: S608 - quoted model names
 
 
 def _forget_no_longer_overdue() -> None:
@@ -439,10 +434,11 @@ def _forget_no_longer_overdue() -> None:
     quote = connection.ops.quote_name
     opts, queue = Expectation._meta, UnannouncedOverdue._meta
     pk, status = quote(opts.pk.column), quote(opts.get_field("status").column)
-    gone = f"SELECT {pk} FROM {quote(opts.db_table)} WHERE {pk} {_among_queued()} AND {status} <> %s"  # noqa: S608
+    queued = among_selected(pk, _queued_ids())
+    gone = f"SELECT {pk} FROM {quote(opts.db_table)} WHERE {queued} AND {status} <> %s"  # noqa: S608 - quoted names
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {quote(queue.db_table)} WHERE {quote(queue.pk.column)} {_among_queued(gone)}",  # noqa: S608
+            f"DELETE FROM {quote(queue.db_table)} WHERE {among_selected(quote(queue.pk.column), gone)}",  # noqa: S608
             [Expectation.Status.OVERDUE],
         )
 
@@ -457,7 +453,7 @@ def _lock_unannounced() -> list[int]:
     status = quote(opts.get_field("status").column)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {pk} FROM {quote(opts.db_table)} WHERE {pk} {_among_queued()}"  # noqa: S608 - quoted names
+            f"SELECT {pk} FROM {quote(opts.db_table)} WHERE {among_selected(pk, _queued_ids())}"  # noqa: S608
             f" AND {status} = %s ORDER BY {quote(opts.get_field('latest_on').column)}, {pk}{lock}",
             [Expectation.Status.OVERDUE],
         )
